@@ -1,0 +1,132 @@
+"""Image and mask helpers: tensor <-> PIL, previews, mask decode/resize/batch.
+
+No ComfyUI here. numpy and Pillow are imported at module level, torch lazily,
+so the decoders can be used (and tested) without torch.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageOps
+
+PREVIEW_LONG_SIDE = 768          # previews are for eyes, not for the MaskEditor
+PREVIEW_QUALITY = 85
+MAX_MASK_BYTES = 64 * 1024 * 1024
+MAX_MASK_PIXELS = 8192 * 8192
+
+
+class BadImage(ValueError):
+    """Bytes or a file that cannot be used as a mask (non-image, too big...)."""
+
+
+def preview_size(h: int, w: int, cap: int = PREVIEW_LONG_SIDE) -> tuple[int, int]:
+    """(h, w) scaled so the long side is at most ``cap``; never upscaled."""
+    long_side = max(h, w)
+    if long_side <= cap:
+        return h, w
+    s = cap / long_side
+    return max(1, round(h * s)), max(1, round(w * s))
+
+
+def tensor_to_uint8(image) -> np.ndarray:
+    """One IMAGE ``[H, W, C]`` float tensor -> ``uint8`` array."""
+    return image.detach().cpu().clamp(0, 1).mul(255).round().byte().numpy()
+
+
+def downscale(images, cap: int = PREVIEW_LONG_SIDE):
+    """Area-downscale an IMAGE batch ``[B, H, W, C]`` so its long side is <= cap."""
+    import torch.nn.functional as F
+
+    h, w = images.shape[1], images.shape[2]
+    nh, nw = preview_size(h, w, cap)
+    if (nh, nw) == (h, w):
+        return images
+    x = images.movedim(-1, 1).float()
+    return F.interpolate(x, size=(nh, nw), mode="area").movedim(1, -1)
+
+
+def save_jpeg(arr: np.ndarray, path: str, quality: int = PREVIEW_QUALITY) -> None:
+    im = Image.fromarray(arr[..., :3] if arr.shape[-1] >= 3 else arr[..., 0])
+    im.save(path, "JPEG", quality=quality)
+
+
+def save_png(arr: np.ndarray, path: str) -> None:
+    Image.fromarray(arr).save(path, "PNG", compress_level=1)
+
+
+def _open_checked(fp, what: str) -> Image.Image:
+    try:
+        im = Image.open(fp)
+    except Exception as e:  # PIL raises many types for bad data
+        raise BadImage(f"{what} is not an image PIL can read ({type(e).__name__})") from None
+    w, h = im.size
+    if w * h > MAX_MASK_PIXELS:
+        raise BadImage(f"{what} is {w}x{h}: over the {MAX_MASK_PIXELS}-pixel cap")
+    try:
+        im.load()
+    except Exception as e:
+        raise BadImage(f"{what} is truncated or corrupt ({type(e).__name__})") from None
+    return im
+
+
+def decode_gray_mask(data: bytes) -> np.ndarray:
+    """The plan's mask upload: grayscale image, white = painted -> float32 [H, W]."""
+    if not data:
+        raise BadImage("the mask upload is empty")
+    if len(data) > MAX_MASK_BYTES:
+        raise BadImage(f"the mask upload is over {MAX_MASK_BYTES // 2**20} MiB")
+    im = _open_checked(io.BytesIO(data), "the mask upload")
+    if "A" in im.getbands() and im.mode != "LA":
+        # An RGBA upload is an editor file: painted = transparent.
+        return alpha_mask(im)
+    return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+
+
+def alpha_mask(im: Image.Image) -> np.ndarray:
+    """MaskEditor polarity: painted pixels are transparent, mask = 1 - alpha/255."""
+    a = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
+    return 1.0 - a
+
+
+def decode_editor_file(path: str) -> np.ndarray:
+    """A file the core MaskEditor saved -> float32 [H, W] mask from its alpha."""
+    import os
+
+    size = os.path.getsize(path)
+    if size > MAX_MASK_BYTES:
+        raise BadImage(f"{os.path.basename(path)} is over {MAX_MASK_BYTES // 2**20} MiB")
+    with open(path, "rb") as f:
+        im = _open_checked(f, os.path.basename(path))
+        im = ImageOps.exif_transpose(im) or im
+        if "A" not in im.getbands():
+            raise BadImage(f"{os.path.basename(path)} has no alpha channel, so it holds no mask")
+        return alpha_mask(im.convert("RGBA"))
+
+
+def fit_mask(mask, batch: int, height: int, width: int):
+    """Any mask (None, bytes, array or tensor of [H,W] / [B,H,W]) -> float32 [batch, H, W].
+
+    Resized (bilinear) to the image when sizes differ; a single mask is repeated
+    over the batch; a shorter batch repeats its last mask; None -> zeros.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if mask is None or (isinstance(mask, (bytes, bytearray)) and not mask):
+        return torch.zeros((batch, height, width), dtype=torch.float32)
+    if isinstance(mask, (bytes, bytearray)):
+        mask = decode_gray_mask(bytes(mask))
+    m = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask)
+    m = m.float()
+    if m.ndim == 2:
+        m = m.unsqueeze(0)
+    if m.ndim != 3:
+        raise ValueError(f"a mask must be [H, W] or [B, H, W], got shape {tuple(m.shape)}")
+    if m.shape[1:] != (height, width):
+        m = F.interpolate(m.unsqueeze(1), size=(height, width), mode="bilinear", align_corners=False).squeeze(1)
+    if m.shape[0] < batch:
+        m = torch.cat([m, m[-1:].expand(batch - m.shape[0], -1, -1)], dim=0)
+    elif m.shape[0] > batch:
+        m = m[:batch]
+    return m.clamp(0, 1).contiguous()

@@ -1,0 +1,14 @@
+"""Markers by folder: tests/unit -> unit, tests/integration -> integration, tests/e2e -> e2e."""
+import pathlib
+
+import pytest
+
+pytest_plugins = ["harness.fixtures"]
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = pathlib.Path(str(item.fspath)).parts
+        for kind in ("unit", "integration", "e2e"):
+            if kind in parts:
+                item.add_marker(getattr(pytest.mark, kind))

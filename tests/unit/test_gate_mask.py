@@ -1,0 +1,71 @@
+import io
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="mask tensors need torch (scripts/setup-comfyui installs it)")
+import numpy as np
+from PIL import Image
+
+from gates import gate, imaging
+
+# ---- the plan's Task 4 tests, unchanged ----
+
+def test_mask_from_stash_none_is_zeros():
+    img = torch.zeros((1, 6, 4, 3))
+    m = gate.mask_from_stash(None, img)
+    assert m.shape == (1, 6, 4) and float(m.max()) == 0.0
+
+def test_mask_from_stash_decodes_png():
+    buf = io.BytesIO(); Image.new("L", (4, 6), 255).save(buf, "PNG")
+    img = torch.zeros((1, 6, 4, 3))
+    m = gate.mask_from_stash(buf.getvalue(), img)
+    assert m.shape == (1, 6, 4) and float(m.min()) > 0.99
+
+# ---- resize and batch expansion ----
+
+def png(im):
+    buf = io.BytesIO(); im.save(buf, "PNG"); return buf.getvalue()
+
+
+def test_mask_is_resized_to_the_image_and_expanded_to_the_batch():
+    m = Image.new("L", (20, 10), 0)
+    m.paste(255, (0, 0, 10, 10))             # left half painted
+    out = gate.mask_from_stash(png(m), torch.zeros((2, 40, 80, 3)))
+    assert out.shape == (2, 40, 80) and out.dtype == torch.float32
+    assert float(out[:, :, :35].min()) > 0.99 and float(out[:, :, 45:].max()) < 0.01
+    assert torch.equal(out[0], out[1])
+
+
+def test_editor_file_alpha_polarity(tmp_path):
+    im = Image.new("RGBA", (8, 8), (10, 20, 30, 255))
+    im.putpixel((2, 3), (10, 20, 30, 0))      # painted = transparent
+    p = tmp_path / "clipspace-painted-masked-1.png"
+    im.save(p)
+    m = imaging.decode_editor_file(str(p))
+    assert m.shape == (8, 8) and m[3, 2] == 1.0 and m.sum() == 1.0
+
+
+def test_editor_file_without_alpha_is_refused(tmp_path):
+    p = tmp_path / "rgb.png"
+    Image.new("RGB", (4, 4)).save(p)
+    with pytest.raises(imaging.BadImage, match="no alpha"):
+        imaging.decode_editor_file(str(p))
+
+
+@pytest.mark.parametrize("data", [b"not an image", b"\x89PNG\r\n\x1a\n\x00\x00", b""])
+def test_bad_mask_bytes_are_refused(data):
+    with pytest.raises(imaging.BadImage):
+        imaging.decode_gray_mask(data)
+
+
+def test_pixel_cap(monkeypatch):
+    monkeypatch.setattr(imaging, "MAX_MASK_PIXELS", 100)
+    with pytest.raises(imaging.BadImage, match="cap"):
+        imaging.decode_gray_mask(png(Image.new("L", (20, 20))))
+
+
+def test_preview_downscale_caps_the_long_side():
+    x = torch.rand((2, 1000, 3000, 3))
+    y = imaging.downscale(x, cap=768)
+    assert y.shape == (2, 256, 768, 3)
+    assert imaging.preview_size(100, 50) == (100, 50)

@@ -1,0 +1,96 @@
+// @ts-check
+// Adapter over the frontend's own MaskEditor (the only place that knows how it
+// is driven). Public surface used: the command Comfy.MaskEditor.OpenMaskEditor
+// acting on the single selected node whose node.images / node.imgs hold the
+// image. Save ends by assigning node.images = [ref of the saved file]; cancel
+// closes #maskEditorCanvasContainer without such an assignment.
+
+import { app } from "../../scripts/app.js";
+import { api } from "../../scripts/api.js";
+
+export const OPEN_COMMAND = "Comfy.MaskEditor.OpenMaskEditor";
+
+/** Is the core MaskEditor command there? */
+export function maskEditorAvailable() {
+  const cmd = /** @type {any} */ (app).extensionManager?.command;
+  if (!cmd?.execute) return false;
+  const list = cmd.commands;
+  if (Array.isArray(list)) return list.some((/** @type {any} */ c) => c.id === OPEN_COMMAND);
+  return true; // older stores do not list commands; trust execute
+}
+
+/** @param {{filename:string, subfolder?:string, type?:string}} ref */
+export function viewUrl(ref) {
+  const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder ?? "", type: ref.type ?? "input" });
+  return api.apiURL(`/view?${q}`);
+}
+
+/** @param {string} src @returns {Promise<HTMLImageElement>} */
+function loadImage(src) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error(`could not load ${src}`));
+    img.src = src;
+  });
+}
+
+export function editorOpen() {
+  return !!document.getElementById("maskEditorCanvasContainer");
+}
+
+/**
+ * Open the core MaskEditor on `node` showing `ref`. Resolves with the saved
+ * file's ref, or null when the editor is closed without saving.
+ * @param {any} node
+ * @param {{filename:string, subfolder?:string, type?:string}} ref
+ * @returns {Promise<any>}
+ */
+export async function editMask(node, ref) {
+  if (!maskEditorAvailable()) throw new Error("this ComfyUI frontend has no MaskEditor command");
+  const img = await loadImage(viewUrl(ref));
+  const canvas = /** @type {any} */ (app).canvas;
+  return new Promise((resolve, reject) => {
+    let images = [ref];
+    let done = false;
+    let seenOpen = false;
+    const finish = (/** @type {any} */ value) => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      resolve(value);
+      // Later editors assign node.images twice: detach only after that.
+      setTimeout(() => {
+        delete node.images;
+        node.imgs = undefined;
+        node.setDirtyCanvas?.(true, true);
+      }, 1500);
+    };
+    Object.defineProperty(node, "images", {
+      configurable: true,
+      get: () => images,
+      set: (v) => {
+        images = v;
+        const saved = Array.isArray(v) ? v[0] : null;
+        if (saved?.filename && saved.filename !== ref.filename) finish(saved);
+      },
+    });
+    node.imgs = [img];
+    node.imageIndex = 0;
+    const timer = setInterval(() => {
+      if (editorOpen()) seenOpen = true;
+      else if (seenOpen) setTimeout(() => finish(null), 300); // closed: cancel, unless a save lands
+    }, 150);
+    try {
+      canvas.deselectAll?.();
+      canvas.selectNode(node);
+      Promise.resolve(/** @type {any} */ (app).extensionManager.command.execute(OPEN_COMMAND)).catch((e) => {
+        finish(null);
+        reject(e);
+      });
+    } catch (e) {
+      finish(null);
+      reject(e);
+    }
+  });
+}
