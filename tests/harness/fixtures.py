@@ -89,6 +89,9 @@ IGNORED_CONSOLE = re.compile(r"comfy\.org|user\.css|/api/jobs|Failed to load res
                              r"ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|net::ERR_")
 
 
+OURS = re.compile(r"comfyui-dataset-gates|Dataset Gates|datasete|dsg-")
+
+
 class Page:
     """A Playwright page on the ComfyUI frontend, with its console errors."""
 
@@ -111,7 +114,9 @@ class Page:
         return self.page.evaluate(expr, arg)
 
     def real_errors(self):
-        return [e for e in self.errors if not IGNORED_CONSOLE.search(e)]
+        """Errors from this pack: any uncaught page error, or a console error naming our files."""
+        return [e for e in self.errors
+                if (e.startswith("pageerror") or OURS.search(e)) and not IGNORED_CONSOLE.search(e)]
 
 
 @pytest.fixture

@@ -41,3 +41,8 @@ def gate_graph(image_name: str, routes: int = 3, labels: str = "", batch: int = 
 
 def saved(output_dir: str, prefix: str) -> list:
     return sorted(f for f in os.listdir(output_dir) if f.startswith(prefix + "_"))
+
+
+def kinds(output_dir: str, prefix: str) -> list:
+    """What a graph saved: ['mask', 'route2'] for <prefix>_mask_00001_.png, <prefix>_route2_00001_.png."""
+    return sorted(f[len(prefix) + 1:].split("_")[0] for f in saved(output_dir, prefix))

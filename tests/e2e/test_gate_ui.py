@@ -1,0 +1,147 @@
+"""The gate in the real frontend (headless Chromium), on the pinned and the newest frontend."""
+import os
+import time
+
+import pytest
+
+from harness.fixtures import server_for
+from harness.graphs import kinds, noise_image, saved
+from harness.comfy import Client
+from e2e_helpers import build_gate_graph, buttons, click_route, queue, wait_buttons, wait_no_buttons
+
+
+@pytest.fixture
+def server(frontend):
+    return server_for(frontend)
+
+
+@pytest.fixture
+def api(server):
+    c = Client(server.url)
+    c.reset()
+    yield c
+    c.reset()
+    c.close()
+
+
+@pytest.fixture
+def image(server):
+    return noise_image(server.folder("input"), 96, 64, name="e2e_gate.png", seed=3)
+
+
+def outputs(page):
+    return page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
+        return n.outputs.map(o => [o.name, o.label ?? null, (o.links ?? []).length]); }""")
+
+
+def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page):
+    page = new_page(server)
+    assert page.js("() => app.extensions.some(e => e.name === 'datasete.ImageGate')")
+    assert page.js("() => LiteGraph.registered_node_types.ImageGate.nodeData.output.length") == 11
+    page.js("""() => { app.graph.clear(); const n = LiteGraph.createNode('ImageGate'); n.pos = [300, 60];
+              app.graph.add(n); const s = LiteGraph.createNode('SaveImage'); s.pos = [700, 60]; app.graph.add(s); }""")
+    assert [o[0] for o in outputs(page)] == ["mask", "route_1", "route_2"]
+    assert [o[1] for o in outputs(page)][1:] == ["1", "2"]
+    page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
+              const w = n.widgets.find(w => w.name === 'routes'); w.value = 4; w.callback(4);
+              const l = n.widgets.find(w => w.name === 'labels'); l.value = 'keep, reject, fix, later'; l.callback(l.value);
+              n.connect(4, app.graph._nodes.find(n => n.type === 'SaveImage'), 0); }""")
+    assert outputs(page) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0],
+                             ["route_3", "fix", 0], ["route_4", "later", 1]]
+    page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
+              const w = n.widgets.find(w => w.name === 'routes'); w.value = 2; w.callback(2); }""")
+    assert outputs(page) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0]]
+    assert page.js("() => Object.keys(app.graph.links ?? {}).length === 0 || "
+                   "[...(app.graph.links instanceof Map ? app.graph.links.values() : Object.values(app.graph.links))]"
+                   ".filter(Boolean).length === 0")
+    # back to 3 and save; load the workflow into a fresh page
+    page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
+              const w = n.widgets.find(w => w.name === 'routes'); w.value = 3; w.callback(3); }""")
+    wf = page.js("() => app.graph.serialize()")
+    fresh = new_page(server)
+    fresh.js("(wf) => app.loadGraphData(wf)", wf)
+    time.sleep(0.5)
+    assert outputs(fresh) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0],
+                              ["route_3", "fix", 0]]
+    assert page.real_errors() == [] and fresh.real_errors() == []
+
+
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_pause_shows_preview_and_buttons_and_a_click_routes(server, api, new_page, image, which):
+    page = new_page(server)
+    prefix = f"ui_{which}_{int(time.time() * 1000)}"
+    build_gate_graph(page, image, routes=3, labels="keep,reject,fix", prefix=prefix)
+    queue(page)
+    wait_buttons(page)
+    assert buttons(page) == ["keep", "reject", "fix", "Edit mask", "Stop"]
+    assert page.js("() => [...document.querySelectorAll('.dsg-panel img.dsg-preview')]"
+                   ".some(i => i.complete && i.naturalWidth === 96)")
+    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    label, k = ("keep", 1) if which == "first" else ("fix", 3)
+    click_route(page, label)
+    wait_no_buttons(page)
+    h = api.wait_history(pid)
+    assert [d["route"] for o in h["outputs"].values() for d in o.get("gate_decision", [])] == [k]
+    assert kinds(server.folder("output"), prefix) == sorted(["mask", f"route{k}"])
+    assert page.real_errors() == []
+
+
+def test_keys_route_and_stop(server, api, new_page, image):
+    page = new_page(server)
+    prefix = f"keys_{int(time.time() * 1000)}"
+    build_gate_graph(page, image, routes=3, prefix=prefix)
+    queue(page)
+    wait_buttons(page)
+    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    page.page.mouse.click(5, 450)                    # focus the canvas, nothing typed into
+    page.page.keyboard.press("2")
+    wait_no_buttons(page)
+    assert api.wait_history(pid)["status"]["status_str"] == "success"
+    assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
+    queue(page)
+    wait_buttons(page)
+    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    page.page.keyboard.press("Escape")
+    wait_no_buttons(page)
+    assert api.wait_history(pid)["status"]["status_str"] == "error"   # interrupted
+    assert api.get("/datasete_gate/pending")[1] == {"pending": []}
+
+
+@pytest.mark.parametrize("how", ["stop-button", "comfy-interrupt"])
+def test_stop_and_comfyui_cancel_end_the_run_and_clear_the_buttons(server, api, new_page, image, how):
+    page = new_page(server)
+    prefix = f"stop_{how}_{int(time.time() * 1000)}"
+    build_gate_graph(page, image, routes=2, prefix=prefix)
+    queue(page)
+    wait_buttons(page)
+    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    if how == "stop-button":
+        page.page.locator(".dsg-panel button.dsg-stop").click()
+    else:
+        page.js("() => window.comfyAPI.api.api.interrupt ? window.comfyAPI.api.api.interrupt() : "
+                "fetch('/api/interrupt', {method: 'POST'})")
+    wait_no_buttons(page)
+    assert api.wait_history(pid)["status"]["status_str"] == "error"
+    assert saved(server.folder("output"), prefix) == []
+
+
+def test_reload_brings_the_buttons_back_and_two_pages_stay_in_step(server, api, new_page, image):
+    page = new_page(server)
+    prefix = f"reload_{int(time.time() * 1000)}"
+    build_gate_graph(page, image, routes=2, labels="yes,no", prefix=prefix)
+    page.js("() => app.graph.setDirtyCanvas(true, true)")
+    time.sleep(1.5)                                   # let the frontend persist the workflow
+    queue(page)
+    wait_buttons(page)
+    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    page.page.reload()
+    page.page.wait_for_function("() => window.app && app.graph && app.canvas", timeout=60000)
+    wait_buttons(page)
+    assert buttons(page)[:2] == ["yes", "no"]
+    other = new_page(server)
+    wait_buttons(other)
+    click_route(other, "no")
+    wait_no_buttons(other)
+    wait_no_buttons(page)                             # answered in one, cleared in the other
+    assert api.wait_history(pid)["status"]["status_str"] == "success"
+    assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
