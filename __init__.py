@@ -4,10 +4,11 @@ Loaded by ComfyUI as a package from custom_nodes/. The server routes are
 imported only then (``if __package__``), so ``pytest`` can import ``gates.*``
 without ComfyUI.
 """
-from .gates.gate import NODE_CLASS_MAPPINGS as _GATE_NODES, NODE_DISPLAY_NAME_MAPPINGS as _GATE_NAMES
+from .gates import gate, loader, saver
 
-NODE_CLASS_MAPPINGS = {**_GATE_NODES}
-NODE_DISPLAY_NAME_MAPPINGS = {**_GATE_NAMES}
+NODE_CLASS_MAPPINGS = {**gate.NODE_CLASS_MAPPINGS, **loader.NODE_CLASS_MAPPINGS, **saver.NODE_CLASS_MAPPINGS}
+NODE_DISPLAY_NAME_MAPPINGS = {**gate.NODE_DISPLAY_NAME_MAPPINGS, **loader.NODE_DISPLAY_NAME_MAPPINGS,
+                              **saver.NODE_DISPLAY_NAME_MAPPINGS}
 WEB_DIRECTORY = "./web"
 
 if __package__:

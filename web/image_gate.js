@@ -302,9 +302,10 @@ app.registerExtension({
     if (isGate(node)) setupNode(node);
   },
   async setup() {
-    api.addEventListener("datasete-gate-show", (/** @type {any} */ e) => onShow(e.detail));
-    api.addEventListener("datasete-gate-done", (/** @type {any} */ e) => onDone(e.detail));
-    api.addEventListener("datasete-gate-ready", (/** @type {any} */ e) => {
+    const events = /** @type {any} */ (api);   // custom events are not in ApiCalls
+    events.addEventListener("datasete-gate-show", (/** @type {any} */ e) => onShow(e.detail));
+    events.addEventListener("datasete-gate-done", (/** @type {any} */ e) => onDone(e.detail));
+    events.addEventListener("datasete-gate-ready", (/** @type {any} */ e) => {
       const p = pauses.get(e.detail.id);
       if (p && p.token === e.detail.token) Object.assign(p, { full_ready: true, full: e.detail.full });
     });

@@ -1,0 +1,74 @@
+"""Safe file names and atomic writes for the dataset saver. Stdlib only."""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+
+CONFLICT_POLICIES = ("skip", "overwrite", "suffix")
+_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+
+
+def check_stem(stem: str) -> str:
+    """A file stem that is safe everywhere, or a ValueError saying why not."""
+    s = str(stem if stem is not None else "")
+    if not s.strip():
+        raise ValueError("empty filename: wire 'filename' from the loader or type a name")
+    if s.strip(".") == "" or s.startswith(".."):
+        raise ValueError(f"filename {s!r} is not allowed ('..' could leave the folder)")
+    if "/" in s or "\\" in s or os.sep in s:
+        raise ValueError(f"filename {s!r} contains a path separator; give a bare name")
+    bad = _WINDOWS_BAD.search(s)
+    if bad:
+        raise ValueError(f"filename {s!r} contains {bad.group()!r}, which is invalid on Windows")
+    if s.endswith((" ", ".")):
+        raise ValueError(f"filename {s!r} ends with a space or a dot, which is invalid on Windows")
+    if s.split(".")[0].upper() in _WINDOWS_RESERVED:
+        raise ValueError(f"filename {s!r} is a reserved device name on Windows")
+    if len(s.encode("utf-8")) > 200:
+        raise ValueError(f"filename {s[:40]!r}... is too long (over 200 bytes)")
+    return s
+
+
+def resolve_target(folder: str, name: str, policy: str) -> str | None:
+    """The path to write ``name`` in ``folder`` under a conflict policy; None = skip it."""
+    if policy not in CONFLICT_POLICIES:
+        raise ValueError(f"on_conflict must be one of {CONFLICT_POLICIES}, got {policy!r}")
+    path = os.path.join(folder, name)
+    if not os.path.lexists(path) or policy == "overwrite":
+        return path
+    if policy == "skip":
+        return None
+    stem, ext = os.path.splitext(name)
+    for i in range(1, 100000):
+        cand = os.path.join(folder, f"{stem}_{i}{ext}")
+        if not os.path.lexists(cand):
+            return cand
+    raise ValueError(f"no free name for {name!r} in {folder}")
+
+
+def atomic_write(path: str, write) -> None:
+    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename into place.
+
+    A crash or an exception mid-way leaves the old file (or none), never a partial one.
+    """
+    folder = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix=".dsg-", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    atomic_write(path, lambda f: f.write(data))

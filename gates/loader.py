@@ -1,0 +1,100 @@
+"""Folder Image Loader: one image of a folder per run, with its caption and name."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from . import scan
+
+
+def _input_dir():
+    try:
+        import folder_paths
+
+        return folder_paths.get_input_directory()
+    except ImportError:
+        return None
+
+
+def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Any PIL image -> (RGB float32 [H,W,3] in 0..1, mask float32 [H,W] = 1 - alpha).
+
+    EXIF orientation is applied; 16-bit, palette, LA and CMYK are converted.
+    """
+    im = ImageOps.exif_transpose(im) or im
+    mask = None
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if "A" in im.getbands():
+        a = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
+        mask = 1.0 - a
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(im, dtype=np.float32)
+        arr = arr / (65535.0 if im.mode != "I" or arr.max() > 255 else 255.0)
+        rgb = np.repeat(np.clip(arr, 0, 1)[..., None], 3, axis=2)
+    elif im.mode == "F":
+        rgb = np.repeat(np.clip(np.asarray(im, dtype=np.float32), 0, 1)[..., None], 3, axis=2)
+    else:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    if mask is None:
+        mask = np.zeros(rgb.shape[:2], dtype=np.float32)
+    return np.ascontiguousarray(rgb), np.ascontiguousarray(mask)
+
+
+def load_file(path: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return pil_to_arrays(im)
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise ValueError(f"cannot read image {path}: {e}") from None
+
+
+class FolderImageLoader:
+    CATEGORY = "Datasete Gates"
+    FUNCTION = "load"
+    RETURN_TYPES = ("IMAGE", "STRING", "MASK", "STRING", "INT", "INT")
+    RETURN_NAMES = ("image", "text", "mask", "filename", "index", "count")
+    OUTPUT_TOOLTIPS = ("The image ([1,H,W,3]).", "Its caption: the sidecar <stem>.txt, or empty.",
+                       "1 - alpha, or zeros when the image has no alpha.", "The file's stem (name without extension).",
+                       "The index that was loaded.", "How many images the folder holds.")
+    DESCRIPTION = ("Loads one image of a folder per run, in natural order (img2 before img10), with its caption "
+                   "and file name. Set index to 'increment' to walk the folder one run at a time; past the last "
+                   "image it stops with a clear error.")
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "folder": ("STRING", {"default": "", "tooltip": "Folder of images: an absolute path, or relative "
+                                                             "to ComfyUI's input folder."}),
+            "index": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFF, "control_after_generate": True,
+                              "tooltip": "Which image (0 = first, natural order). 'increment' advances per run."}),
+            "depth": ("INT", {"default": 0, "min": -1, "max": 64,
+                              "tooltip": "Subfolders to include: 0 = only this folder, N = N levels, -1 = all."}),
+        }}
+
+    @classmethod
+    def IS_CHANGED(cls, folder, index, depth):
+        path = scan.resolve_folder(folder, _input_dir()) if str(folder or "").strip() else ""
+        return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
+
+    @classmethod
+    def VALIDATE_INPUTS(cls, folder, index, depth):
+        return True
+
+    def load(self, folder, index, depth=0):
+        import torch
+
+        path = scan.resolve_folder(folder, _input_dir())
+        files = scan.list_images(path, depth)
+        rel = scan.pick(files, int(index), path)
+        rgb, mask = load_file(os.path.join(path, rel))
+        stem = os.path.splitext(os.path.basename(rel))[0]
+        return (torch.from_numpy(rgb)[None], scan.read_sidecar(path, rel), torch.from_numpy(mask)[None],
+                stem, int(index), len(files))
+
+
+NODE_CLASS_MAPPINGS = {"FolderImageLoader": FolderImageLoader}
+NODE_DISPLAY_NAME_MAPPINGS = {"FolderImageLoader": "Folder Image Loader"}

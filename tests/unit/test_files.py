@@ -1,0 +1,51 @@
+import os
+
+import pytest
+
+from gates import files
+
+
+@pytest.mark.parametrize("bad", ["", "  ", ".", "..", "../x", "a/b", "a\\b", "a:b", "a*b", 'a"b', "a?b", "a<b",
+                                 "a|b", "CON", "nul.txt", "lpt1", "x.", "x ", "tab\there", "x" * 201])
+def test_bad_stems_are_refused(bad):
+    with pytest.raises(ValueError):
+        files.check_stem(bad)
+
+
+@pytest.mark.parametrize("good", ["cat_01", "a.b", "Ünïcödé 猫", "img (2)", "x" * 100])
+def test_good_stems(good):
+    assert files.check_stem(good) == good
+
+
+def test_conflict_policies(tmp_path):
+    d = str(tmp_path)
+    assert files.resolve_target(d, "a.png", "skip") == os.path.join(d, "a.png")
+    (tmp_path / "a.png").write_bytes(b"old")
+    assert files.resolve_target(d, "a.png", "skip") is None
+    assert files.resolve_target(d, "a.png", "overwrite") == os.path.join(d, "a.png")
+    assert files.resolve_target(d, "a.png", "suffix") == os.path.join(d, "a_1.png")
+    (tmp_path / "a_1.png").write_bytes(b"old")
+    assert files.resolve_target(d, "a.png", "suffix") == os.path.join(d, "a_2.png")
+    with pytest.raises(ValueError, match="on_conflict"):
+        files.resolve_target(d, "a.png", "merge")
+
+
+def test_atomic_write_interrupted_midway_leaves_the_old_file(tmp_path):
+    p = str(tmp_path / "a.png")
+    files.atomic_write_bytes(p, b"old contents")
+
+    def half_then_crash(f):
+        f.write(b"new con")
+        raise KeyboardInterrupt("cancel mid-write")
+
+    with pytest.raises(KeyboardInterrupt):
+        files.atomic_write(p, half_then_crash)
+    assert open(p, "rb").read() == b"old contents"
+    assert os.listdir(tmp_path) == ["a.png"]          # no temp file left behind
+
+
+def test_atomic_write_interrupted_leaves_nothing_when_new(tmp_path):
+    p = str(tmp_path / "b.png")
+    with pytest.raises(RuntimeError):
+        files.atomic_write(p, lambda f: (f.write(b"x"), (_ for _ in ()).throw(RuntimeError("boom"))))
+    assert os.listdir(tmp_path) == []

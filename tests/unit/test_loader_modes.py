@@ -1,0 +1,66 @@
+"""Mode conversions of the Folder Image Loader, on images generated here (numpy + Pillow, no torch)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from gates.loader import load_file
+
+
+def save(tmp_path, im, name, **kw):
+    p = str(tmp_path / name)
+    im.save(p, **kw)
+    return p
+
+
+def test_rgb_and_rgba(tmp_path):
+    im = Image.new("RGBA", (4, 3), (255, 0, 0, 255))
+    im.putpixel((1, 1), (0, 0, 255, 0))
+    rgb, mask = load_file(save(tmp_path, im, "a.png"))
+    assert rgb.shape == (3, 4, 3) and mask.shape == (3, 4)
+    assert np.allclose(rgb[0, 0], [1, 0, 0]) and mask[1, 1] == 1.0 and mask[0, 0] == 0.0
+
+
+def test_16_bit_gray(tmp_path):
+    arr = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    rgb, mask = load_file(save(tmp_path, Image.fromarray(arr), "g16.png"))
+    assert rgb.shape == (1, 3, 3)
+    assert np.allclose(rgb[0, :, 0], [0, 32768 / 65535, 1], atol=1e-4) and mask.max() == 0
+
+
+def test_palette_with_transparency(tmp_path):
+    im = Image.new("P", (2, 2))
+    im.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    im.putpixel((0, 0), 1)
+    im.info["transparency"] = 0
+    rgb, mask = load_file(save(tmp_path, im, "p.png", transparency=0))
+    assert np.allclose(rgb[0, 0], [1, 1, 1]) and mask[0, 0] == 0 and mask[1, 1] == 1
+
+
+def test_la(tmp_path):
+    im = Image.new("LA", (2, 1), (128, 255))
+    im.putpixel((1, 0), (10, 0))
+    rgb, mask = load_file(save(tmp_path, im, "la.png"))
+    assert np.allclose(rgb[0, 0], 128 / 255) and list(mask[0]) == [0.0, 1.0]
+
+
+def test_cmyk(tmp_path):
+    im = Image.new("CMYK", (2, 2), (0, 255, 255, 0))    # pure red in CMYK
+    rgb, _ = load_file(save(tmp_path, im, "c.jpg", quality=100))
+    assert rgb[0, 0, 0] > 0.9 and rgb[0, 0, 1] < 0.1 and rgb[0, 0, 2] < 0.1
+
+
+def test_exif_rotation(tmp_path):
+    im = Image.new("RGB", (4, 2), (0, 0, 0))
+    im.putpixel((0, 0), (255, 255, 255))
+    exif = Image.Exif()
+    exif[0x0112] = 6                                      # rotate 90 CW on display
+    rgb, _ = load_file(save(tmp_path, im, "r.jpg", exif=exif, quality=100))
+    assert rgb.shape[:2] == (4, 2)                       # width and height swapped
+    assert rgb[0, 1].mean() > 0.8                         # the white corner moved to the top right
+
+
+def test_unreadable_file_names_the_path(tmp_path):
+    p = tmp_path / "broken.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    with pytest.raises(ValueError, match="broken.png"):
+        load_file(str(p))
