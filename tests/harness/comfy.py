@@ -69,6 +69,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def multipart(fields: dict, files: dict) -> tuple:
+    """A multipart/form-data body and its content type."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for k, v in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+    for k, (name, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
+                     f'Content-Type: image/png\r\n\r\n'.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
 class ComfyServer:
     """One real ComfyUI process on 127.0.0.1 with a temp base directory."""
 
@@ -294,6 +307,11 @@ class Client:
     def wait_gate(self, node_id=None, timeout=60, since=0):
         return self.wait_for(lambda e: e.get("type") == "datasete-gate-show"
                              and (node_id is None or e["data"]["id"] == str(node_id)), timeout, since)["data"]
+
+    def post_mask(self, show: dict, data: bytes, token=None) -> tuple:
+        """The plan's mask upload: multipart id, token, mask (a grayscale PNG)."""
+        body, ctype = multipart({"id": show["id"], "token": token or show["token"]}, {"mask": ("mask.png", data)})
+        return self.request("POST", "/datasete_gate/mask", raw=body, headers={"Content-Type": ctype})
 
     def choose(self, show: dict, route) -> tuple:
         return self.post("/datasete_gate/choice", {"id": show["id"], "token": show["token"], "message": route})

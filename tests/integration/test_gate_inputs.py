@@ -1,8 +1,6 @@
 """Bad input never breaks a waiting gate; masks of any size come out right; small show events."""
 import io
-import json
 import os
-import shutil
 import uuid
 
 import numpy as np
@@ -12,22 +10,8 @@ from PIL import Image
 from harness.graphs import gate_graph, noise_image, saved
 
 
-def multipart(fields: dict, files: dict) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    out = io.BytesIO()
-    for k, v in fields.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
-    for k, (name, data) in files.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; filename="{name}"\r\n'
-                  f'Content-Type: image/png\r\n\r\n'.encode())
-        out.write(data + b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
-
-
 def post_mask(client, show, data: bytes, token=None):
-    body, ctype = multipart({"id": show["id"], "token": token or show["token"]}, {"mask": ("mask.png", data)})
-    return client.request("POST", "/datasete_gate/mask", raw=body, headers={"Content-Type": ctype})
+    return client.post_mask(show, data, token)
 
 
 def png(im):

@@ -1,0 +1,54 @@
+"""`make demo`: a real ComfyUI with this pack, the sample dataset and the example workflow.
+
+Serves http://127.0.0.1:8188 (DEMO_PORT to change) from a persistent base folder
+.demo/ (sorted images land in .demo/output/sorted/). Ctrl-C stops it cleanly.
+"""
+import os
+import shutil
+import signal
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+
+from harness.comfy import ComfyServer  # noqa: E402
+
+port = int(os.environ.get("DEMO_PORT", "8188"))
+base = os.path.join(REPO, ".demo")
+srv = ComfyServer(port=port, base=base, frontend=os.environ.get("DG_FRONTEND"))
+os.makedirs(srv.folder("input"), exist_ok=True)
+sample = srv.folder("input/dataset_gates_sample")
+if not os.path.isdir(sample):
+    shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
+wf_dir = srv.folder("user/default/workflows")
+os.makedirs(wf_dir, exist_ok=True)
+shutil.copy(os.path.join(REPO, "example_workflows", "sort_dataset.json"),
+            os.path.join(wf_dir, "Dataset Gates - sort a folder.json"))
+
+
+def stop(*_):
+    print("\nstopping ComfyUI...", flush=True)
+    srv.stop()
+    sys.exit(0)
+
+
+signal.signal(signal.SIGINT, stop)
+signal.signal(signal.SIGTERM, stop)
+print(f"starting ComfyUI (log: {srv.log_path}) ...", flush=True)
+srv.start()
+print(f"""
+Dataset Gates demo is running at  {srv.url}
+
+  1. Open the workflow: press W (Workflows sidebar) and click "Dataset Gates - sort a folder"
+     (it is also under Templates > Custom Nodes > comfyui-dataset-gates > sort_dataset).
+  2. Press Run. The Image Gate pauses on the first sample image.
+  3. Click a route per image: keep / reject / fix (keys 1 2 3; Esc stops; M opens the mask editor).
+     Press Run again for the next image (the loader's index increments by itself).
+  Sorted files land in {srv.folder('output/sorted')}/{{keep,reject,fix}}.
+
+Ctrl-C stops the server.""", flush=True)
+while srv.proc.poll() is None:
+    time.sleep(0.5)
+print(f"ComfyUI exited with {srv.proc.returncode}; see {srv.log_path}")
+sys.exit(srv.proc.returncode or 1)

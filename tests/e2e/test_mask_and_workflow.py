@@ -1,0 +1,107 @@
+"""Edit mask with the core MaskEditor, and the example workflow, in the real frontend."""
+import json
+import os
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from harness.comfy import REPO, Client
+from harness.fixtures import server_for
+from harness.graphs import kinds, noise_image, saved
+from e2e_helpers import build_gate_graph, click_route, queue, wait_buttons, wait_no_buttons
+
+
+@pytest.fixture
+def server(frontend):
+    return server_for(frontend)
+
+
+@pytest.fixture
+def api(server):
+    c = Client(server.url)
+    c.reset()
+    yield c
+    c.reset()
+    c.close()
+
+
+def mask_file(server, prefix):
+    (f,) = [f for f in saved(server.folder("output"), prefix) if "_mask_" in f]
+    return np.asarray(Image.open(os.path.join(server.folder("output"), f)).convert("L"))
+
+
+def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page):
+    img = noise_image(server.folder("input"), 200, 100, name="mask_src.png", seed=5)
+    page = new_page(server)
+    prefix = f"paint_{int(time.time() * 1000)}"
+    build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
+    queue(page)
+    wait_buttons(page)
+    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    page.page.locator(".dsg-panel button.dsg-mask").click()
+    page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
+    size = page.js("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas'); return [c.width, c.height]; }")
+    assert size == [200, 100]                          # the full-resolution image, not the preview
+    time.sleep(1)
+    box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
+    y = box["y"] + box["height"] * 0.5
+    m = page.page.mouse
+    m.move(box["x"] + box["width"] * 0.10, y)
+    m.down()
+    for i in range(1, 21):
+        m.move(box["x"] + box["width"] * (0.10 + 0.20 * i / 20), y)
+    m.up()
+    clicked = page.js("""() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
+        .find(b => ['Save', 'Save to node'].includes(b.textContent.trim())); b?.click(); return !!b; }""")
+    assert clicked, "no Save button in the MaskEditor"
+    page.page.wait_for_function("() => document.querySelector('.dsg-mask')?.textContent.includes('\u2713')",
+                                timeout=30000)
+    click_route(page, "a")
+    wait_no_buttons(page)
+    assert api.wait_history(pid)["status"]["status_str"] == "success"
+    a = mask_file(server, prefix)
+    assert a.shape == (100, 200)
+    assert a[50, 30:55].min() > 200                    # painted along the stroke
+    assert a[:, 120:].max() == 0 and a[:25, :].max() == 0   # nothing elsewhere
+
+
+def test_no_painting_gives_an_all_zero_mask(server, api, new_page):
+    img = noise_image(server.folder("input"), 64, 64, name="nomask.png", seed=6)
+    page = new_page(server)
+    prefix = f"nopaint_{int(time.time() * 1000)}"
+    build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
+    queue(page)
+    wait_buttons(page)
+    click_route(page, "b")
+    wait_no_buttons(page)
+    deadline = time.time() + 30
+    while time.time() < deadline and not [f for f in saved(server.folder("output"), prefix) if "_mask_" in f]:
+        time.sleep(0.2)
+    assert mask_file(server, prefix).max() == 0
+
+
+def test_example_workflow_pauses_on_the_first_sample_and_keep_saves_it(server, api, new_page):
+    sample = server.folder("input/dataset_gates_sample")
+    if not os.path.isdir(sample):
+        shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
+    shutil.rmtree(server.folder("output/sorted"), ignore_errors=True)
+    page = new_page(server)
+    wf = json.load(open(os.path.join(REPO, "example_workflows", "sort_dataset.json")))
+    page.js("(wf) => app.loadGraphData(wf)", wf)
+    time.sleep(0.5)
+    page.js("() => app.extensionManager?.command?.execute ? app.extensionManager.command.execute('Comfy.QueuePrompt')"
+            " : app.queuePrompt(0, 1)")
+    wait_buttons(page)
+    pending = api.get("/datasete_gate/pending")[1]["pending"][0]
+    assert pending["labels"] == ["keep", "reject", "fix"]
+    assert (pending["width"], pending["height"]) == (512, 512)      # cat_01.png, the first in natural order
+    click_route(page, "keep")
+    wait_no_buttons(page)
+    assert api.wait_history(pending["prompt_id"])["status"]["status_str"] == "success"
+    keep = server.folder("output/sorted/keep")
+    assert sorted(os.listdir(keep)) == ["cat_01.png", "cat_01.txt"]
+    assert open(os.path.join(keep, "cat_01.txt")).read() == open(os.path.join(sample, "cat_01.txt")).read().strip()
+    assert not os.path.exists(server.folder("output/sorted/reject"))
