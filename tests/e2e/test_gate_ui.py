@@ -34,13 +34,18 @@ def outputs(page):
         return n.outputs.map(o => [o.name, o.label ?? null, (o.links ?? []).length]); }""")
 
 
-def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page):
+def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, frontend):
     page = new_page(server)
+    vue = page.js("() => !!app.extensionManager?.setting?.get?.('Comfy.VueNodes.Enabled')")
+    assert vue == frontend.endswith("+vue")
     assert page.js("() => app.extensions.some(e => e.name === 'datasete.ImageGate')")
     assert page.js("() => LiteGraph.registered_node_types.ImageGate.nodeData.output.length") == 11
     page.js("""() => { app.graph.clear(); const n = LiteGraph.createNode('ImageGate'); n.pos = [300, 60];
               app.graph.add(n); const s = LiteGraph.createNode('SaveImage'); s.pos = [700, 60]; app.graph.add(s); }""")
     assert [o[0] for o in outputs(page)] == ["mask", "route_1", "route_2"]
+    if vue:                                          # Nodes 2.0 renders the node (and our panel) as DOM
+        page.page.wait_for_function("() => [...document.querySelectorAll('[data-node-id]')]"
+                                    ".some(e => e.querySelector('.dsg-panel'))", timeout=15000)
     assert [o[1] for o in outputs(page)][1:] == ["1", "2"]
     page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
               const w = n.widgets.find(w => w.name === 'routes'); w.value = 4; w.callback(4);

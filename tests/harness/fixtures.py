@@ -21,7 +21,7 @@ _servers: dict = {}
 def pytest_addoption(parser):
     parser.addoption("--frontend", default=os.environ.get("DG_FRONTEND", "pinned"),
                      help="frontend for the default server: pinned, newest or a version")
-    parser.addoption("--e2e-frontends", default=os.environ.get("DG_E2E_FRONTENDS", "pinned,newest"),
+    parser.addoption("--e2e-frontends", default=os.environ.get("DG_E2E_FRONTENDS", "pinned,newest,newest+vue"),
                      help="comma-separated frontends every e2e test runs on")
 
 
@@ -32,8 +32,11 @@ def pytest_generate_tests(metafunc):
 
 
 def server_for(frontend: str) -> ComfyServer:
+    """One server per frontend; ``<version>+vue`` switches Nodes 2.0 (Comfy.VueNodes.Enabled) on."""
     if frontend not in _servers:
-        _servers[frontend] = ComfyServer(frontend=frontend).start()
+        version, _, extra = frontend.partition("+")
+        settings = {"Comfy.VueNodes.Enabled": True} if extra == "vue" else {}
+        _servers[frontend] = ComfyServer(frontend=version, settings=settings).start()
     return _servers[frontend]
 
 

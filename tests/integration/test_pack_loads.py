@@ -25,3 +25,17 @@ def test_pack_routes_answer(client):
     assert status == 200 and data == {"pending": []}
     status, _ = client.get("/api/datasete_gate/pending")
     assert status == 200
+
+
+def test_example_workflow_is_offered_as_a_template(client):
+    status, data = client.get("/api/workflow_templates")
+    assert status == 200 and "sort_dataset" in data.get("comfyui-dataset-gates", [])
+
+
+def test_loader_and_saver_are_in_object_info(client):
+    info = client.get("/object_info")[1]
+    assert info["FolderImageLoader"]["output_name"] == ["image", "text", "mask", "filename", "index", "count"]
+    assert info["FolderImageLoader"]["input"]["required"]["index"][1]["control_after_generate"] is True
+    assert info["SaveImageToFolder"]["output_node"] is True
+    assert {n["category"] for k, n in info.items() if k in ("ImageGate", "FolderImageLoader", "SaveImageToFolder")} \
+        == {"Datasete Gates"}
