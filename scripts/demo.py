@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 from harness.comfy import ComfyServer  # noqa: E402
 
 port = int(os.environ.get("DEMO_PORT", "8188"))
-base = os.path.join(REPO, ".demo")
+base = os.environ.get("DEMO_BASE") or os.path.join(REPO, ".demo")
 srv = ComfyServer(port=port, base=base, frontend=os.environ.get("DG_FRONTEND"))
 os.makedirs(srv.folder("input"), exist_ok=True)
 sample = srv.folder("input/dataset_gates_sample")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 BUILD_GATE_GRAPH = """
-({image, routes, labels, prefix}) => {
+({image, routes, labels, prefix, batch, timeout}) => {
   app.graph.clear();
   const add = (type, pos) => { const n = LiteGraph.createNode(type); n.pos = pos; app.graph.add(n); return n; };
   const load = add("LoadImage", [20, 60]);
@@ -14,15 +14,20 @@ BUILD_GATE_GRAPH = """
   gate.widgets.find(w => w.name === "routes").callback?.(routes);
   gate.widgets.find(w => w.name === "labels").value = labels;
   gate.widgets.find(w => w.name === "labels").callback?.(labels);
-  load.connect(0, gate, 0);
+  if (timeout) gate.widgets.find(w => w.name === "timeout_seconds").value = timeout;
+  if (batch > 1) {
+    const rep = add("RepeatImageBatch", [20, 480]);
+    rep.widgets.find(w => w.name === "amount").value = batch;
+    load.connect(0, rep, 0); rep.connect(0, gate, 0);
+  } else load.connect(0, gate, 0);
   for (let k = 1; k <= routes; k++) {
-    const s = add("SaveImage", [820, 40 + (k - 1) * 120]);
+    const s = add("SaveImage", [1150, 40 + (k - 1) * 120]);
     s.widgets.find(w => w.name === "filename_prefix").value = `${prefix}_route${k}`;
     gate.connect(k, s, 0);
   }
-  const m2i = add("MaskToImage", [820, 40 + routes * 120]);
+  const m2i = add("MaskToImage", [1150, 40 + routes * 120]);
   gate.connect(0, m2i, 0);
-  const ms = add("SaveImage", [1100, 40 + routes * 120]);
+  const ms = add("SaveImage", [1400, 40 + routes * 120]);
   ms.widgets.find(w => w.name === "filename_prefix").value = `${prefix}_mask`;
   m2i.connect(0, ms, 0);
   app.canvas.ds.offset = [0, 0]; app.canvas.ds.scale = 1;
@@ -32,8 +37,9 @@ BUILD_GATE_GRAPH = """
 """
 
 
-def build_gate_graph(page, image, routes=3, labels="keep,reject,fix", prefix="e2e"):
-    return page.js(BUILD_GATE_GRAPH, {"image": image, "routes": routes, "labels": labels, "prefix": prefix})
+def build_gate_graph(page, image, routes=3, labels="keep,reject,fix", prefix="e2e", batch=1, timeout=0):
+    return page.js(BUILD_GATE_GRAPH, {"image": image, "routes": routes, "labels": labels, "prefix": prefix,
+                                      "batch": batch, "timeout": timeout})
 
 
 def queue(page):

@@ -150,3 +150,29 @@ def test_reload_brings_the_buttons_back_and_two_pages_stay_in_step(server, api, 
     wait_no_buttons(page)                             # answered in one, cleared in the other
     assert api.wait_history(pid)["status"]["status_str"] == "success"
     assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
+
+
+def test_batch_strip_enlarge_and_countdown(server, api, new_page, image):
+    page = new_page(server)
+    prefix = f"batch_{int(time.time() * 1000)}"
+    build_gate_graph(page, image, routes=2, labels="a,b", prefix=prefix, batch=3, timeout=60)
+    queue(page)
+    wait_buttons(page)
+    assert page.js("() => document.querySelectorAll('.dsg-panel img.dsg-preview').length") == 3
+    status = page.js("() => document.querySelector('.dsg-panel .dsg-status').textContent")
+    assert "batch of 3" in status and "s left" in status
+    left = int(status.split("s left")[0].split()[-1])
+    assert 50 <= left <= 60
+    page.page.locator(".dsg-panel img.dsg-preview").first.click()
+    page.page.wait_for_selector(".dsg-big img", timeout=5000)
+    page.page.keyboard.press("1")                     # keys do nothing while the enlarged view is open
+    time.sleep(0.3)
+    assert len(api.get("/datasete_gate/pending")[1]["pending"]) == 1
+    page.page.locator(".dsg-big").click()
+    assert page.js("() => !document.querySelector('.dsg-big')")
+    click_route(page, "b")
+    wait_no_buttons(page)
+    deadline = time.time() + 20
+    while time.time() < deadline and len(saved(server.folder("output"), prefix)) < 6:
+        time.sleep(0.2)
+    assert kinds(server.folder("output"), prefix) == ["mask"] * 3 + ["route2"] * 3
