@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from . import files
+from . import files, scan
 
 FORMATS = {"png": ("PNG", ".png", {"compress_level": 4}),
            "jpg": ("JPEG", ".jpg", {"quality": 95}),
@@ -24,13 +24,7 @@ def _output_dir():
 
 
 def resolve_out_folder(folder: str, base: str | None) -> str:
-    folder = str(folder or "").strip().strip('"')
-    if not folder:
-        raise ValueError("no folder given: set 'folder' (absolute, or relative to ComfyUI's output folder)")
-    path = os.path.expanduser(folder)
-    if not os.path.isabs(path) and base:
-        path = os.path.join(base, path)
-    path = os.path.abspath(path)
+    path = scan.resolve_folder(folder, base)
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(f"output folder is a file, not a folder: {path}")
     try:

@@ -4,24 +4,8 @@ import time
 
 import pytest
 
-from harness.fixtures import server_for
 from harness.graphs import kinds, noise_image, saved
-from harness.comfy import Client
 from e2e_helpers import build_gate_graph, buttons, click_route, queue, wait_buttons, wait_no_buttons
-
-
-@pytest.fixture
-def server(frontend):
-    return server_for(frontend)
-
-
-@pytest.fixture
-def api(server):
-    c = Client(server.url)
-    c.reset()
-    yield c
-    c.reset()
-    c.close()
 
 
 @pytest.fixture

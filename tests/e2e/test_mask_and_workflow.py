@@ -8,24 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.comfy import REPO, Client
-from harness.fixtures import server_for
+from harness.comfy import REPO
 from harness.graphs import kinds, noise_image, saved
 from e2e_helpers import build_gate_graph, click_route, queue, wait_buttons, wait_no_buttons
-
-
-@pytest.fixture
-def server(frontend):
-    return server_for(frontend)
-
-
-@pytest.fixture
-def api(server):
-    c = Client(server.url)
-    c.reset()
-    yield c
-    c.reset()
-    c.close()
 
 
 def mask_file(server, prefix):
