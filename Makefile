@@ -1,9 +1,9 @@
-# Dataset Gates - the two commands of the README, plus benchmarks.
+# Dataset Gates - the two commands of the README.
 #   make demo   set everything up and run a real ComfyUI with this pack on http://127.0.0.1:8188
 #   make test   set everything up and run ALL tests (unit + integration + e2e)
 PY := .venv/bin/python
 
-.PHONY: setup test unit demo bench soak typecheck
+.PHONY: setup test unit demo typecheck
 setup:
 	bash scripts/setup-comfyui
 
@@ -19,6 +19,3 @@ typecheck:
 
 demo: setup
 	$(PY) scripts/demo.py
-
-bench: setup
-	$(PY) bench/run.py
