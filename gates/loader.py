@@ -80,10 +80,6 @@ class FolderImageLoader:
         path = scan.resolve_folder(folder, _input_dir()) if str(folder or "").strip() else ""
         return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
 
-    @classmethod
-    def VALIDATE_INPUTS(cls, folder, index, depth):
-        return True
-
     def load(self, folder, index, depth=0):
         import torch
 

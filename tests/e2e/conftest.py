@@ -1,7 +1,7 @@
 """E2e fixtures: the server of the test's frontend, and an API client on it."""
 import pytest
 
-from harness.comfy import Client
+from harness.comfy import idle_client
 from harness.fixtures import server_for
 
 
@@ -12,8 +12,5 @@ def server(frontend):
 
 @pytest.fixture
 def api(server):
-    c = Client(server.url)
-    c.reset()
-    yield c
-    c.reset()
-    c.close()
+    with idle_client(server.url) as c:
+        yield c

@@ -46,6 +46,13 @@ def queue(page):
     page.js("() => app.queuePrompt(0, 1)")
 
 
+def run_to_pause(page, api):
+    """Queue the page's graph, wait for the gate's buttons; return the paused prompt's id."""
+    queue(page)
+    wait_buttons(page)
+    return api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+
+
 def buttons(page):
     return page.js("() => [...document.querySelectorAll('.dsg-panel button')].filter(b => b.offsetParent)"
                    ".map(b => b.textContent)")

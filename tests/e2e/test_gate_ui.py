@@ -5,7 +5,7 @@ import time
 import pytest
 
 from harness.graphs import kinds, noise_image, saved
-from e2e_helpers import build_gate_graph, buttons, click_route, queue, wait_buttons, wait_no_buttons
+from e2e_helpers import build_gate_graph, buttons, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
 
 
 @pytest.fixture
@@ -79,17 +79,13 @@ def test_keys_route_and_stop(server, api, new_page, image):
     page = new_page(server)
     prefix = f"keys_{int(time.time() * 1000)}"
     build_gate_graph(page, image, routes=3, prefix=prefix)
-    queue(page)
-    wait_buttons(page)
-    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    pid = run_to_pause(page, api)
     page.page.mouse.click(5, 450)                    # focus the canvas, nothing typed into
     page.page.keyboard.press("2")
     wait_no_buttons(page)
     assert api.wait_history(pid)["status"]["status_str"] == "success"
     assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
-    queue(page)
-    wait_buttons(page)
-    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    pid = run_to_pause(page, api)
     page.page.keyboard.press("Escape")
     wait_no_buttons(page)
     assert api.wait_history(pid)["status"]["status_str"] == "error"   # interrupted
@@ -101,9 +97,7 @@ def test_stop_and_comfyui_cancel_end_the_run_and_clear_the_buttons(server, api, 
     page = new_page(server)
     prefix = f"stop_{how}_{int(time.time() * 1000)}"
     build_gate_graph(page, image, routes=2, prefix=prefix)
-    queue(page)
-    wait_buttons(page)
-    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    pid = run_to_pause(page, api)
     if how == "stop-button":
         page.page.locator(".dsg-panel button.dsg-stop").click()
     else:
@@ -120,9 +114,7 @@ def test_reload_brings_the_buttons_back_and_two_pages_stay_in_step(server, api, 
     build_gate_graph(page, image, routes=2, labels="yes,no", prefix=prefix)
     page.js("() => app.graph.setDirtyCanvas(true, true)")
     time.sleep(1.5)                                   # let the frontend persist the workflow
-    queue(page)
-    wait_buttons(page)
-    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    pid = run_to_pause(page, api)
     page.page.reload()
     page.page.wait_for_function("() => window.app && app.graph && app.canvas", timeout=60000)
     wait_buttons(page)

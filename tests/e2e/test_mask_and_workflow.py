@@ -10,7 +10,7 @@ from PIL import Image
 
 from harness.comfy import REPO
 from harness.graphs import kinds, noise_image, saved
-from e2e_helpers import build_gate_graph, click_route, queue, wait_buttons, wait_no_buttons
+from e2e_helpers import build_gate_graph, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
 
 
 def mask_file(server, prefix):
@@ -23,9 +23,7 @@ def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page)
     page = new_page(server)
     prefix = f"paint_{int(time.time() * 1000)}"
     build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
-    queue(page)
-    wait_buttons(page)
-    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    pid = run_to_pause(page, api)
     page.page.locator(".dsg-panel button.dsg-mask").click()
     page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
     size = page.js("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas'); return [c.width, c.height]; }")

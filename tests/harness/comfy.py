@@ -5,6 +5,7 @@ ComfyUI: it runs ``main.py`` of a real ComfyUI tree in a child process.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -181,6 +182,18 @@ class ComfyServer:
     def __exit__(self, *exc):
         self.stop()
         self.cleanup()
+
+
+@contextlib.contextmanager
+def idle_client(url: str):
+    """A Client on an idle server (nothing pending, queued or running), left idle again after."""
+    c = Client(url)
+    c.reset()
+    try:
+        yield c
+    finally:
+        c.reset()
+        c.close()
 
 
 class Client:

@@ -13,7 +13,7 @@ import tempfile
 
 import pytest
 
-from .comfy import Client, ComfyServer
+from .comfy import ComfyServer, idle_client
 
 _servers: dict = {}
 
@@ -64,11 +64,8 @@ def comfy(request) -> ComfyServer:
 
 @pytest.fixture
 def client(comfy):
-    c = Client(comfy.url)
-    c.reset()
-    yield c
-    c.reset()
-    c.close()
+    with idle_client(comfy.url) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")
