@@ -199,7 +199,8 @@ class GateBus:
             raise StaleToken("this pause has ended (the gate was answered, stopped or cancelled)")
         if pause is None:
             raise UnknownPause(f"no gate is waiting with node id {str(node_id)[:64]!r}")
-        if not secrets.compare_digest(str(token), pause.token):
+        # bytes: compare_digest refuses non-ASCII str (a fuzzed token must get a 409, not a 500)
+        if not secrets.compare_digest(str(token).encode("utf-8", "replace"), pause.token.encode()):
             raise StaleToken("this token belongs to a pause that has ended; reload the gate")
         return pause
 

@@ -117,3 +117,11 @@ def test_mask_needs_the_current_token():
         GateBus.attach_mask("m", old.token, b"old")
     GateBus.attach_mask("m", new.token, b"new")
     assert GateBus.pop_mask("m") == b"new"
+
+
+def test_a_non_ascii_token_is_a_stale_token_not_a_crash():
+    """Found by the endpoint fuzz: compare_digest raised TypeError on a non-ASCII str."""
+    p = GateBus.open("fz", routes=2)
+    with pytest.raises(StaleToken):
+        GateBus.answer("fz", "\u00e9" + p.token[1:], 1)
+    assert GateBus.answer("fz", p.token, 1) == 1
