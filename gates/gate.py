@@ -9,6 +9,9 @@ from __future__ import annotations
 from . import gate_bus
 
 MAX_ROUTES = 10
+# ComfyUI's Cancel only sets a flag; a waiting gate looks at it this often
+# (an answer wakes the gate at once, whatever this is).
+INTERRUPT_CHECK_SECONDS = 0.02
 TIMEOUT_ACTIONS = ["stop"] + [f"route {i}" for i in range(1, MAX_ROUTES + 1)]
 
 
@@ -98,10 +101,13 @@ class ImageGate:
         outcome = "stopped"
         try:
             gate_server.show(pause, image)
+            # Allocate the unpainted mask while the person looks (64 MB at 4096²),
+            # not after the click, so the run resumes at once.
+            empty_mask = mask_from_stash(None, image)
             try:
                 chosen_1 = gate_bus.GateBus.wait(
                     unique_id, check=mm.throw_exception_if_processing_interrupted,
-                    timeout=timeout or None,
+                    period=INTERRUPT_CHECK_SECONDS, timeout=timeout or None,
                 )
                 outcome = "routed"
             except gate_bus.GateCancelled:
@@ -119,7 +125,8 @@ class ImageGate:
             gate_bus.GateBus.close(unique_id)
             gate_server.ended(pause, outcome)
 
-        mask = mask_from_stash(gate_bus.GateBus.pop_mask(unique_id), image)
+        painted = gate_bus.GateBus.pop_mask(unique_id)
+        mask = empty_mask if painted is None else mask_from_stash(painted, image)
         chosen = max(0, min(chosen_1 - 1, routes - 1))
         blocker = ExecutionBlocker(None)
         decision = {"route": chosen + 1, "label": names[chosen], "how": outcome}

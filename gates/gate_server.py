@@ -63,6 +63,14 @@ def _ref(name, w, h):
     return {"filename": name, "subfolder": SUBFOLDER, "type": "temp", "width": w, "height": h}
 
 
+def _remove(path):
+    try:
+        if path:
+            os.remove(path)
+    except OSError:
+        pass
+
+
 def _publish(tmp, final, token):
     """Rename a finished file into place unless its pause already ended."""
     with _files_lock:
@@ -70,6 +78,18 @@ def _publish(tmp, final, token):
             os.remove(tmp)
         else:
             os.replace(tmp, final)
+
+
+def _lower_priority():
+    """Run this thread at the lowest CPU priority: it must not slow the executor or the event loop.
+
+    An answer can come while the full-size PNG is still being encoded; on a
+    2-core machine the encoder would otherwise steal the core that resumes the run.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)   # Linux: per-thread nice
+    except (AttributeError, OSError):
+        pass
 
 
 def show(pause, image):
@@ -92,14 +112,20 @@ def show(pause, image):
     frames = image[:n].detach().cpu()
 
     def write_full():
+        _lower_priority()
+        ended = lambda: pause.token in _ended_tokens   # noqa: E731
+        tmp = None
         try:
             for i, ref in enumerate(full):
                 tmp = os.path.join(d, ref["filename"] + ".part")
-                imaging.save_png(imaging.tensor_to_uint8(frames[i]), tmp)
+                imaging.save_png(imaging.to_uint8_stoppable(frames[i], ended), tmp, should_stop=ended)
                 _publish(tmp, os.path.join(d, ref["filename"]), pause.token)
             GateBus.update(pause.node_id, pause.token, full_ready=True)
             _send("datasete-gate-ready", {"id": pause.node_id, "token": pause.token, "full": full})
+        except imaging.Abandoned:       # the pause ended first: nobody will open the editor on it
+            _remove(tmp)
         except Exception:
+            _remove(tmp)
             log.exception("Image Gate: writing the full-resolution preview failed")
 
     threading.Thread(target=write_full, name="datasete-gate-full", daemon=True).start()

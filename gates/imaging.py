@@ -34,6 +34,24 @@ def tensor_to_uint8(image) -> np.ndarray:
     return image.detach().cpu().clamp(0, 1).mul(255).round().byte().numpy()
 
 
+def to_uint8_stoppable(image, should_stop, rows: int = 256) -> np.ndarray:
+    """Like :func:`tensor_to_uint8`, in numpy on this thread, a band of rows at a time.
+
+    For background work: torch would spread the conversion over every core at
+    normal priority; this stays on the calling (low-priority) thread and raises
+    :class:`Abandoned` between bands once ``should_stop()`` is true.
+    """
+    src = image.detach().cpu().numpy()
+    out = np.empty(src.shape, dtype=np.uint8)
+    for y in range(0, src.shape[0], rows):
+        if should_stop():
+            raise Abandoned()
+        band = np.clip(src[y:y + rows], 0.0, 1.0) * 255.0
+        np.rint(band, out=band)
+        out[y:y + rows] = band
+    return out
+
+
 def downscale(images, cap: int = PREVIEW_LONG_SIDE):
     """Area-downscale an IMAGE batch ``[B, H, W, C]`` so its long side is <= cap."""
     import torch.nn.functional as F
@@ -51,8 +69,44 @@ def save_jpeg(arr: np.ndarray, path: str, quality: int = PREVIEW_QUALITY) -> Non
     im.save(path, "JPEG", quality=quality)
 
 
-def save_png(arr: np.ndarray, path: str) -> None:
-    Image.fromarray(arr).save(path, "PNG", compress_level=1)
+class Abandoned(Exception):
+    """A background write stopped because nobody needs the file any more."""
+
+
+class _StoppableFile:
+    """A write-only file that raises :class:`Abandoned` once ``should_stop()`` is true.
+
+    It has no ``fileno``, so Pillow encodes chunk by chunk through ``write`` and
+    the check runs every chunk (64 KiB): an abandoned 4096² PNG stops in
+    milliseconds instead of burning a core for seconds.
+    """
+
+    def __init__(self, f, should_stop):
+        self._f, self._stop = f, should_stop
+
+    def write(self, data):
+        if self._stop():
+            raise Abandoned()
+        return self._f.write(data)
+
+    def flush(self):
+        self._f.flush()
+
+    def tell(self):
+        return self._f.tell()
+
+    def seek(self, *a):
+        return self._f.seek(*a)
+
+
+def save_png(arr: np.ndarray, path: str, should_stop=None) -> None:
+    """Write a fast-compressed PNG; with ``should_stop``, give up (raising Abandoned) when it turns true."""
+    im = Image.fromarray(arr)
+    if should_stop is None:
+        im.save(path, "PNG", compress_level=1)
+        return
+    with open(path, "wb") as f:
+        im.save(_StoppableFile(f, should_stop), "PNG", compress_level=1)
 
 
 def _open_checked(fp, what: str) -> Image.Image:

@@ -69,3 +69,30 @@ def test_preview_downscale_caps_the_long_side():
     y = imaging.downscale(x, cap=768)
     assert y.shape == (2, 256, 768, 3)
     assert imaging.preview_size(100, 50) == (100, 50)
+
+
+def test_background_png_stops_when_abandoned(tmp_path):
+    """The full-size PNG writer gives up mid-file once its pause has ended."""
+    arr = np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)
+    done = tmp_path / "done.png"
+    imaging.save_png(arr, str(done), should_stop=lambda: False)
+    assert Image.open(done).size == (1024, 1024)
+    chunks = []
+
+    def stop_after_two():
+        chunks.append(1)
+        return len(chunks) > 2
+
+    with pytest.raises(imaging.Abandoned):
+        imaging.save_png(arr, str(tmp_path / "gone.png"), should_stop=stop_after_two)
+    assert len(chunks) == 3          # stopped at the third chunk, not after the whole image
+    assert (tmp_path / "gone.png").stat().st_size < done.stat().st_size / 4
+
+
+def test_background_uint8_matches_torch_and_stops_between_bands():
+    img = torch.rand(300, 200, 3)
+    assert np.array_equal(imaging.to_uint8_stoppable(img, lambda: False, rows=64), imaging.tensor_to_uint8(img))
+    calls = []
+    with pytest.raises(imaging.Abandoned):
+        imaging.to_uint8_stoppable(img, lambda: calls.append(1) or len(calls) > 1, rows=64)
+    assert len(calls) == 2
