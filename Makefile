@@ -1,9 +1,11 @@
 # Dataset Gates - the two commands of the README.
 #   make demo   set everything up and run a real ComfyUI with this pack on http://127.0.0.1:8188
 #   make test   set everything up and run ALL tests (unit + integration + e2e)
+#   make bench  benchmarks against the plan's design (not part of make test)
+#   make soak   200 gated runs with random answers (make test runs 30)
 PY := .venv/bin/python
 
-.PHONY: setup test unit demo typecheck
+.PHONY: setup test unit demo typecheck bench soak
 setup:
 	bash scripts/setup-comfyui
 
@@ -19,3 +21,9 @@ typecheck:
 
 demo: setup
 	$(PY) scripts/demo.py
+
+bench: setup
+	$(PY) bench/run.py --readme
+
+soak: setup
+	DG_SOAK_RUNS=$${DG_SOAK_RUNS:-200} $(PY) -m pytest tests/soak -v -s

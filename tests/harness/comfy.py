@@ -218,13 +218,14 @@ class Client:
                 msg = self.ws.recv()
             except Exception:
                 return
+            t = time.perf_counter()          # arrival, before parsing (benchmarks time big messages)
             if isinstance(msg, bytes):
                 continue
             try:
                 ev = json.loads(msg)
             except ValueError:
                 continue
-            ev["_t"] = time.perf_counter()
+            ev["_t"] = t
             ev["_size"] = len(msg)
             with self._cond:
                 self.events.append(ev)
