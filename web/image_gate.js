@@ -97,12 +97,35 @@ function panelOf(node) {
   return panel;
 }
 
-/** Show a pause on its node, if that node is in the graph shown now. @param {any} pause */
-function render(pause) {
-  const node = nodeByExecutionId(pause.id);
-  if (!node || !isGate(node)) return false;
+/**
+ * The nodes a pause shows on: the gate itself, and, when the canvas shows an
+ * outer graph, the subgraph node there that holds the gate (so a gate inside a
+ * subgraph is visible and answerable without opening the subgraph).
+ * @param {string} id
+ */
+function displayNodes(id) {
+  const a = /** @type {any} */ (app);
+  const shown = a.canvas?.graph;
+  let graph = a.rootGraph ?? a.graph;
+  const parts = String(id).split(":");
+  const out = [];
+  for (let i = 0; i < parts.length; i++) {
+    const node = graph?.getNodeById?.(Number(parts[i])) ?? graph?.getNodeById?.(parts[i]);
+    if (!node) return out;
+    if (i === parts.length - 1) { if (isGate(node)) out.push(node); }
+    else if (graph === shown) out.push(node);
+    graph = node.subgraph;
+  }
+  return out;
+}
+
+/** Nodes showing a pause now: token -> Set of nodes. */
+const shownOn = new Map();
+
+/** @param {any} node @param {any} pause */
+function renderOn(node, pause) {
   const panel = panelOf(node);
-  if (panel.pause?.token === pause.token) return true;
+  if (panel.pause?.token === pause.token) return;
   panel.message = "";
   panel.show(pause, viewUrl, { maskAvailable: maskEditorAvailable(), hasMask: savedMasks.has(pause.token) });
   node.__dsgOldColor ??= [node.color, node.bgcolor];
@@ -110,21 +133,36 @@ function render(pause) {
   node.bgcolor = "#4d3a10";
   fitSize(node);
   node.setSize?.([Math.max(node.size[0], 340), Math.max(node.size[1], node.computeSize?.()?.[1] ?? 0)]);
-  /** @type {any} */ (app).graph?.setDirtyCanvas?.(true, true);
-  return true;
+  if (!shownOn.has(pause.token)) shownOn.set(pause.token, new Set());
+  shownOn.get(pause.token).add(node);
 }
 
-/** @param {any} pause */
-function clear(pause) {
-  const node = nodeByExecutionId(pause.id);
-  const panel = node?.__dsgPanel;
-  if (!panel || (panel.pause && panel.pause.token !== pause.token)) return;
-  panel.idle();
+/** Show a pause on its node(s) in the graph shown now. @param {any} pause */
+function render(pause) {
+  const nodes = displayNodes(pause.id);
+  for (const node of nodes) renderOn(node, pause);
+  if (nodes.length) /** @type {any} */ (app).canvas?.setDirty?.(true, true);
+  return nodes.length > 0;
+}
+
+/** @param {any} node */
+function idleNode(node) {
+  node.__dsgPanel?.idle();
   if (node.__dsgOldColor) {
     [node.color, node.bgcolor] = node.__dsgOldColor;
     node.__dsgOldColor = undefined;
   }
   fitSize(node);
+}
+
+/** @param {any} pause */
+function clear(pause) {
+  const nodes = new Set([...(shownOn.get(pause.token) ?? []), ...displayNodes(pause.id)]);
+  shownOn.delete(pause.token);
+  for (const node of nodes) {
+    const panel = node?.__dsgPanel;
+    if (panel && (!panel.pause || panel.pause.token === pause.token)) idleNode(node);
+  }
 }
 
 /** @param {any} pause */
@@ -157,7 +195,7 @@ async function refreshPending() {
 
 /** @param {any} node @param {number|string} message */
 async function answer(node, message) {
-  const pause = pauses.get(executionId(node)) ?? node.__dsgPanel?.pause;
+  const pause = node.__dsgPanel?.pause ?? pauses.get(executionId(node));
   if (!pause) return;
   const panel = panelOf(node);
   panel.busy(true);
@@ -171,7 +209,7 @@ async function answer(node, message) {
 
 /** @param {any} node */
 async function openMask(node) {
-  const pause = pauses.get(executionId(node)) ?? node.__dsgPanel?.pause;
+  const pause = node.__dsgPanel?.pause ?? pauses.get(executionId(node));
   if (!pause) return;
   const panel = panelOf(node);
   if (!maskEditorAvailable()) return panel.say("No MaskEditor in this frontend");
@@ -204,10 +242,10 @@ async function openMask(node) {
 /** The gate a key acts on: the selected waiting gate, else the only/first one. */
 function activeGateNode() {
   const selected = Object.values(/** @type {any} */ (app).canvas?.selected_nodes ?? {});
-  for (const n of selected) if (isGate(n) && n.__dsgPanel?.pause) return n;
+  for (const n of selected) if (n.__dsgPanel?.pause) return n;
   for (const p of pauses.values()) {
-    const n = nodeByExecutionId(p.id);
-    if (n?.__dsgPanel?.pause) return n;
+    const n = [...displayNodes(p.id), nodeByExecutionId(p.id)].find((x) => x?.__dsgPanel?.pause);
+    if (n) return n;
   }
   return null;
 }
@@ -312,8 +350,9 @@ app.registerExtension({
     api.addEventListener("reconnected", () => refreshPending());
     api.addEventListener("status", () => { if (pauses.size) for (const p of pauses.values()) render(p); });
     await refreshPending();
-    // The workflow may be (re)loaded after setup: re-render what waits.
-    setTimeout(() => { for (const p of pauses.values()) render(p); }, 1000);
+    // The workflow may be (re)loaded, or a subgraph opened or left, at any time:
+    // while a gate waits, keep its panel on the node(s) the canvas shows.
+    setInterval(() => { for (const p of pauses.values()) render(p); }, 500);
   },
 });
 
