@@ -1,4 +1,4 @@
-"""Markers by folder: tests/unit -> unit, tests/integration -> integration, tests/e2e -> e2e."""
+"""Markers by folder: tests/unit -> unit, tests/integration -> integration, tests/e2e -> e2e, tests/soak -> soak."""
 import pathlib
 
 import pytest
@@ -9,6 +9,6 @@ pytest_plugins = ["harness.fixtures"]
 def pytest_collection_modifyitems(config, items):
     for item in items:
         parts = pathlib.Path(str(item.fspath)).parts
-        for kind in ("unit", "integration", "e2e"):
+        for kind in ("unit", "integration", "e2e", "soak"):
             if kind in parts:
                 item.add_marker(getattr(pytest.mark, kind))

@@ -5,7 +5,8 @@ import time
 import pytest
 
 from harness.graphs import kinds, noise_image, saved
-from e2e_helpers import build_gate_graph, buttons, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
+from harness.fixtures import CHROMIUM_ARGS, Page, chromium_path
+from harness.ui import build_gate_graph, buttons, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
 
 
 @pytest.fixture
@@ -152,3 +153,27 @@ def test_batch_strip_enlarge_and_countdown(server, api, new_page, image):
     while time.time() < deadline and len(saved(server.folder("output"), prefix)) < 6:
         time.sleep(0.2)
     assert kinds(server.folder("output"), prefix) == ["mask"] * 3 + ["route2"] * 3
+
+
+def test_closing_the_browser_during_a_pause_keeps_the_gate_waiting(server, api, new_page, playwright, image):
+    """A second Chromium process pauses the run and is closed; a new page picks the pause up via pending."""
+    other = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    try:
+        page = Page(other.new_page(viewport={"width": 1400, "height": 900}), server).open()
+        prefix = f"closed_{int(time.time() * 1000)}"
+        gate_id = build_gate_graph(page, image, routes=2, labels="keep,drop", prefix=prefix)
+        pid = run_to_pause(page, api)
+        token = api.get("/datasete_gate/pending")[1]["pending"][0]["token"]
+        assert api.get("/datasete_gate/pending")[1]["pending"][0]["id"] == str(gate_id)
+    finally:
+        other.close()                                 # the whole browser goes away mid-pause
+    time.sleep(2)
+    assert [p["token"] for p in api.get("/datasete_gate/pending")[1]["pending"]] == [token]
+    assert api.get("/queue")[1]["queue_running"], "the paused prompt stopped running"
+    again = new_page(server)                          # another browser opens the workflow again
+    assert build_gate_graph(again, image, routes=2, labels="keep,drop", prefix=prefix) == gate_id
+    wait_buttons(again)
+    click_route(again, "drop")
+    wait_no_buttons(again)
+    assert api.wait_history(pid)["status"]["status_str"] == "success"
+    assert kinds(server.folder("output"), prefix) == ["mask", "route2"]

@@ -68,21 +68,34 @@ def client(comfy):
         yield c
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+
+def chromium_path() -> str:
     exe = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if not os.path.exists(exe):
         pytest.fail(f"no Chromium at {exe}: run scripts/setup-comfyui as root (apt-get install chromium)")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
-        profile = tempfile.mkdtemp(prefix="dg-chromium-")
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=exe, headless=True, viewport={"width": 1400, "height": 900},
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield ctx
-        ctx.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """One headless Chromium with a persistent profile (so a reload keeps the workflow)."""
+    profile = tempfile.mkdtemp(prefix="dg-chromium-")
+    ctx = playwright.chromium.launch_persistent_context(
+        profile, executable_path=chromium_path(), headless=True, viewport={"width": 1400, "height": 900},
+        args=CHROMIUM_ARGS)
+    yield ctx
+    ctx.close()
 
 
 IGNORED_CONSOLE = re.compile(r"comfy\.org|user\.css|/api/jobs|Failed to load resource|TypeGPU|"
@@ -100,7 +113,7 @@ class Page:
         self.server = server
         self.errors: list = []
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}\n{getattr(e, 'stack', '')}"))
 
     def open(self):
         self.page.goto(self.server.url, wait_until="domcontentloaded")
