@@ -252,6 +252,9 @@ function activeGateNode() {
 
 /** @param {number|string} what */
 function act(what) {
+  // Keys reach here through the frontend's keybindings too: never act under the
+  // MaskEditor or the enlarged preview.
+  if (editorOpen() || document.querySelector(".dsg-big")) return false;
   const node = activeGateNode();
   if (!node) return false;
   if (what === "mask") openMask(node);
@@ -272,16 +275,16 @@ function typing(t) {
   return tag === "input" || tag === "textarea" || tag === "select" || e.isContentEditable;
 }
 
-const KEYS = { "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "8": 8, "9": 9, "0": 10, Escape: "stop", m: "mask", M: "mask" };
+// Digits are default keybindings of the Route commands (below): rebindable in
+// Settings > Keybinding. Esc and M are core keys (exit subgraph, model library),
+// so they are taken here, in the capture phase, only while a gate waits; the
+// Stop and Edit-mask commands can be bound to any other key as well.
+const CORE_KEYS = { Escape: "stop", m: "mask", M: "mask" };
 
-// Capture phase: runs before the frontend's own keybindings, and only takes the
-// key while a gate waits, so Esc / M keep their core meaning otherwise.
 window.addEventListener("keydown", (ev) => {
-  if (!pauses.size || ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
-  if (typing(ev.target) || editorOpen() || document.querySelector(".dsg-big")) return;
-  const what = /** @type {any} */ (KEYS)[ev.key];
-  if (what === undefined) return;
-  if (act(what)) {
+  if (!pauses.size || ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typing(ev.target)) return;
+  const what = /** @type {any} */ (CORE_KEYS)[ev.key];
+  if (what !== undefined && act(what)) {
     ev.preventDefault();
     ev.stopImmediatePropagation();
   }
@@ -296,6 +299,11 @@ const commands = [
   { id: "Datasete.Gate.Stop", label: "Image Gate: Stop", function: () => { act("stop"); } },
   { id: "Datasete.Gate.EditMask", label: "Image Gate: Edit mask", function: () => { act("mask"); } },
 ];
+
+const keybindings = Array.from({ length: 10 }, (_, i) => ({
+  combo: { key: String((i + 1) % 10) },                       // 1..9, then 0 = route 10
+  commandId: `Datasete.Gate.Route${i + 1}`,
+}));
 
 // ---- registration --------------------------------------------------------------
 
@@ -322,6 +330,7 @@ function setupNode(node) {
 app.registerExtension({
   name: "datasete.ImageGate",
   commands,
+  keybindings,
   async beforeRegisterNodeDef(nodeType, nodeData) {
     if (nodeData?.name !== NODE_TYPE) return;
     const proto = /** @type {any} */ (nodeType.prototype);

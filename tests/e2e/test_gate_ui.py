@@ -93,6 +93,33 @@ def test_keys_route_and_stop(server, api, new_page, image):
     assert api.get("/datasete_gate/pending")[1] == {"pending": []}
 
 
+def test_route_keys_are_rebindable_keybindings(server, api, new_page, image):
+    """Route 2 moved from '2' to 'x' with the frontend's own keybinding settings."""
+    new = [{"commandId": "Datasete.Gate.Route2", "combo": {"key": "x", "ctrl": False, "alt": False, "shift": False}}]
+    unset = [{"commandId": "Datasete.Gate.Route2", "combo": {"key": "2", "ctrl": False, "alt": False, "shift": False}}]
+    assert api.post("/settings/Comfy.Keybinding.NewBindings", new)[0] == 200
+    assert api.post("/settings/Comfy.Keybinding.UnsetBindings", unset)[0] == 200
+    try:
+        page = new_page(server)
+        page.page.wait_for_function(                  # user keybindings are applied once the page is idle
+            "() => app.extensionManager.command.commands.find(c => c.id === 'Datasete.Gate.Route2')"
+            "?.keybinding?.combo?.key === 'x'", timeout=30000)
+        prefix = f"rebind_{int(time.time() * 1000)}"
+        build_gate_graph(page, image, routes=3, prefix=prefix)
+        pid = run_to_pause(page, api)
+        page.page.mouse.click(5, 450)
+        page.page.keyboard.press("2")                 # unbound now: nothing happens
+        time.sleep(0.5)
+        assert len(api.get("/datasete_gate/pending")[1]["pending"]) == 1
+        page.page.keyboard.press("x")
+        wait_no_buttons(page)
+        assert api.wait_history(pid)["status"]["status_str"] == "success"
+        assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
+    finally:
+        api.post("/settings/Comfy.Keybinding.NewBindings", [])
+        api.post("/settings/Comfy.Keybinding.UnsetBindings", [])
+
+
 @pytest.mark.parametrize("how", ["stop-button", "comfy-interrupt"])
 def test_stop_and_comfyui_cancel_end_the_run_and_clear_the_buttons(server, api, new_page, image, how):
     page = new_page(server)
