@@ -101,9 +101,6 @@ class ImageGate:
         outcome = "stopped"
         try:
             gate_server.show(pause, image)
-            # Allocate the unpainted mask while the person looks (64 MB at 4096²),
-            # not after the click, so the run resumes at once.
-            empty_mask = mask_from_stash(None, image)
             try:
                 chosen_1 = gate_bus.GateBus.wait(
                     unique_id, check=mm.throw_exception_if_processing_interrupted,
@@ -125,8 +122,7 @@ class ImageGate:
             gate_bus.GateBus.close(unique_id)
             gate_server.ended(pause, outcome)
 
-        painted = gate_bus.GateBus.pop_mask(unique_id)
-        mask = empty_mask if painted is None else mask_from_stash(painted, image)
+        mask = mask_from_stash(gate_bus.GateBus.pop_mask(unique_id), image)
         chosen = max(0, min(chosen_1 - 1, routes - 1))
         blocker = ExecutionBlocker(None)
         decision = {"route": chosen + 1, "label": names[chosen], "how": outcome}

@@ -168,7 +168,9 @@ def fit_mask(mask, batch: int, height: int, width: int):
     import torch.nn.functional as F
 
     if mask is None or (isinstance(mask, (bytes, bytearray)) and not mask):
-        return torch.zeros((batch, height, width), dtype=torch.float32)
+        # numpy's zeros come from calloc: a big one is fresh zero pages, no memset,
+        # so the run resumes at once even at 4096² (torch.zeros writes all 64 MB).
+        return torch.from_numpy(np.zeros((batch, height, width), dtype=np.float32))
     if isinstance(mask, (bytes, bytearray)):
         mask = decode_gray_mask(bytes(mask))
     m = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask)
