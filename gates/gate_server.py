@@ -118,7 +118,7 @@ def show(pause, image):
         try:
             for i, ref in enumerate(full):
                 tmp = os.path.join(d, ref["filename"] + ".part")
-                imaging.save_png(imaging.to_uint8_stoppable(frames[i], ended), tmp, should_stop=ended)
+                imaging.save_png_stoppable(frames[i], tmp, should_stop=ended)
                 _publish(tmp, os.path.join(d, ref["filename"]), pause.token)
             GateBus.update(pause.node_id, pause.token, full_ready=True)
             _send("datasete-gate-ready", {"id": pause.node_id, "token": pause.token, "full": full})

@@ -71,28 +71,17 @@ def test_preview_downscale_caps_the_long_side():
     assert imaging.preview_size(100, 50) == (100, 50)
 
 
-def test_background_png_stops_when_abandoned(tmp_path):
-    """The full-size PNG writer gives up mid-file once its pause has ended."""
-    arr = np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)
-    done = tmp_path / "done.png"
-    imaging.save_png(arr, str(done), should_stop=lambda: False)
-    assert Image.open(done).size == (1024, 1024)
-    chunks = []
-
-    def stop_after_two():
-        chunks.append(1)
-        return len(chunks) > 2
-
-    with pytest.raises(imaging.Abandoned):
-        imaging.save_png(arr, str(tmp_path / "gone.png"), should_stop=stop_after_two)
-    assert len(chunks) == 3          # stopped at the third chunk, not after the whole image
-    assert (tmp_path / "gone.png").stat().st_size < done.stat().st_size / 4
-
-
-def test_background_uint8_matches_torch_and_stops_between_bands():
-    img = torch.rand(300, 200, 3)
-    assert np.array_equal(imaging.to_uint8_stoppable(img, lambda: False, rows=64), imaging.tensor_to_uint8(img))
+def test_background_png_is_a_true_png_and_stops_between_bands(tmp_path):
+    """The full-size PNG writer: exact pixels when left alone, gives up early once its pause ended."""
+    for shape in ((300, 200, 3), (50, 40, 4), (64, 64, 1)):
+        img = torch.rand(*shape)
+        path = tmp_path / f"full_{shape[2]}.png"
+        imaging.save_png_stoppable(img, str(path), should_stop=lambda: False, rows=64)
+        got = np.asarray(Image.open(path))
+        assert np.array_equal(got.reshape(imaging.tensor_to_uint8(img).shape), imaging.tensor_to_uint8(img))
     calls = []
+    big = torch.rand(1024, 1024, 3)
     with pytest.raises(imaging.Abandoned):
-        imaging.to_uint8_stoppable(img, lambda: calls.append(1) or len(calls) > 1, rows=64)
-    assert len(calls) == 2
+        imaging.save_png_stoppable(big, str(tmp_path / "gone.png"), lambda: calls.append(1) or len(calls) > 2)
+    assert len(calls) == 3                   # stopped at the third band, not after the whole image
+    assert (tmp_path / "gone.png").stat().st_size < 1024 * 1024 * 3 / 4
