@@ -181,6 +181,21 @@ def test_fuzz_raw_bodies(paused, raw, ctype, route):
     still_waiting(paused)
 
 
+def test_without_the_pause_token_nothing_routes_stops_or_uploads(paused):
+    """Origins: the token from the show event is what a request needs; nothing else will do."""
+    c, show = paused["client"], paused["show"]
+    other = {"id": show["id"]}
+    for token in (None, "", show["token"][:-1], show["token"] + "x", show["token"].upper(), "\u00e9" * 22):
+        body = {**other, **({"token": token} if token is not None else {})}
+        for message in (1, "__cancel__"):
+            status, data = c.post("/datasete_gate/choice", {**body, "message": message})
+            assert status in (400, 409), (token, message, status, data)
+        png_body, ctype = multipart({k: v for k, v in body.items()}, {"mask": ("m.png", png(Image.new("L", (4, 4), 255)))})
+        status, data = c.request("POST", "/datasete_gate/mask", raw=png_body, headers={"Content-Type": ctype})
+        assert status in (400, 409), (token, status, data)
+        still_waiting(paused)
+
+
 def test_after_the_fuzz_the_gate_routes_and_the_log_is_clean(comfy, paused):
     c, show = paused["client"], paused["show"]
     log = comfy.log_text()[paused["log_start"]:]
