@@ -80,18 +80,6 @@ def _publish(tmp, final, token):
             os.replace(tmp, final)
 
 
-def _lower_priority():
-    """Run this thread at the lowest CPU priority: it must not slow the executor or the event loop.
-
-    An answer can come while the full-size PNG is still being encoded; on a
-    2-core machine the encoder would otherwise steal the core that resumes the run.
-    """
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)   # Linux: per-thread nice
-    except (AttributeError, OSError):
-        pass
-
-
 def show(pause, image):
     """Write the previews, announce the pause, and write full PNGs in the background."""
     d = _preview_dir()
@@ -112,7 +100,6 @@ def show(pause, image):
     frames = image[:n].detach().cpu()
 
     def write_full():
-        _lower_priority()
         ended = lambda: pause.token in _ended_tokens   # noqa: E731
         tmp = None
         try:

@@ -61,19 +61,21 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def save_png_stoppable(image, path: str, should_stop, rows: int = 128) -> None:
+def save_png_stoppable(image, path: str, should_stop, rows: int | None = None) -> None:
     """Write an IMAGE ``[H, W, C]`` float tensor as an 8-bit PNG, a band of rows at a time.
 
-    For background work. Everything runs on the calling (low-priority) thread:
-    numpy for the conversion (torch would use every core at normal priority) and
-    zlib for the compression (it releases the GIL). Between bands it raises
-    :class:`Abandoned` once ``should_stop()`` is true. Our own encoder because
-    Pillow's PNG encoder, stopped mid-image, leaks its zlib state (~0.3 MB a time).
+    For background work: everything runs on the calling thread, in numpy (torch
+    would take every core) and zlib, which both release the GIL. Between bands
+    of about 256K values it raises :class:`Abandoned` once ``should_stop()`` is
+    true, so an answered pause frees the CPU within a millisecond or so. Our own
+    encoder because Pillow's PNG encoder, stopped mid-image, leaks its zlib state
+    (~0.3 MB a time).
     """
     src = image.detach().cpu().numpy()
     h, w = src.shape[0], src.shape[1]
     c = src.shape[2] if src.ndim == 3 else 1
     color = {1: 0, 3: 2, 4: 6}[c]                 # gray, RGB, RGBA
+    rows = rows or max(1, (1 << 18) // (w * c))
     z = zlib.compressobj(1)
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0)))
