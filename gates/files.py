@@ -49,13 +49,44 @@ def resolve_target(folder: str, name: str, policy: str) -> str | None:
     raise ValueError(f"no free name for {name!r} in {folder}")
 
 
+TEMP_PREFIX, TEMP_SUFFIX = ".dsg-", ".part"
+STALE_TEMP_SECONDS = 3600
+
+
+def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
+    """Delete our temp files older than ``max_age`` in ``folder``; return their names.
+
+    Only a killed process (SIGKILL, power loss) leaves one; an hour-old one is
+    certainly dead, while a younger one may belong to a write in progress.
+    """
+    import time
+
+    gone = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return gone
+    now = time.time()
+    for name in names:
+        if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+            p = os.path.join(folder, name)
+            try:
+                if now - os.lstat(p).st_mtime > max_age:
+                    os.remove(p)
+                    gone.append(name)
+            except OSError:
+                pass
+    return gone
+
+
 def atomic_write(path: str, write) -> None:
     """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename into place.
 
     A crash or an exception mid-way leaves the old file (or none), never a partial one.
     """
     folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".dsg-", suffix=".part", dir=folder)
+    sweep_stale_temps(folder)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

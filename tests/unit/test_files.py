@@ -1,4 +1,5 @@
 import os
+import time
 
 import pytest
 
@@ -49,3 +50,16 @@ def test_atomic_write_interrupted_leaves_nothing_when_new(tmp_path):
     with pytest.raises(RuntimeError):
         files.atomic_write(p, lambda f: (f.write(b"x"), (_ for _ in ()).throw(RuntimeError("boom"))))
     assert os.listdir(tmp_path) == []
+
+
+def test_a_killed_writers_old_temp_file_is_swept_by_the_next_write(tmp_path):
+    old = tmp_path / ".dsg-abc123.part"          # left by a process killed mid-write two hours ago
+    old.write_bytes(b"half")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    young = tmp_path / ".dsg-def456.part"        # maybe a write in progress elsewhere: kept
+    young.write_bytes(b"busy")
+    other = tmp_path / ".hidden.part"            # not ours: kept
+    other.write_bytes(b"x")
+    os.utime(other, (time.time() - 7200, time.time() - 7200))
+    files.atomic_write_bytes(str(tmp_path / "img.png"), b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".dsg-def456.part", ".hidden.part", "img.png"]
