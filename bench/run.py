@@ -164,13 +164,6 @@ def stats(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
 
-def rss_mb(pid) -> float:
-    import psutil
-
-    p = psutil.Process(pid)
-    return sum(q.memory_info().rss for q in [p] + p.children(recursive=True)) / 2**20
-
-
 def folder_bytes(path) -> tuple[int, int]:
     total = n = 0
     for root, _, files in os.walk(path):
@@ -226,14 +219,14 @@ def soak_resources(srv: ComfyServer, c: Client, image, runs: int) -> dict:
     for _ in range(3):
         run_once(c, OURS, image)
     time.sleep(1.0)
-    before = {"rss_mb": rss_mb(srv.proc.pid), "temp": folder_bytes(temp)}
+    before = {"rss_mb": srv.rss_mb(), "temp": folder_bytes(temp)}
     series = [round(before["rss_mb"], 1)]
     for i in range(runs):
         run_once(c, OURS, image)
         if (i + 1) % 50 == 0:
-            series.append(round(rss_mb(srv.proc.pid), 1))
+            series.append(round(srv.rss_mb(), 1))
     time.sleep(1.0)      # the full-size PNG writer of the last pause finishes
-    after = {"rss_mb": rss_mb(srv.proc.pid), "temp": folder_bytes(temp)}
+    after = {"rss_mb": srv.rss_mb(), "temp": folder_bytes(temp)}
     gate_temp = folder_bytes(os.path.join(temp, "datasete_gate"))
     return {"runs": runs, "rss_before_mb": before["rss_mb"], "rss_after_mb": after["rss_mb"],
             "rss_growth_mb": after["rss_mb"] - before["rss_mb"], "rss_every_50_mb": series,

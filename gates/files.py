@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 
 CONFLICT_POLICIES = ("skip", "overwrite", "suffix")
 _WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -51,6 +52,7 @@ def resolve_target(folder: str, name: str, policy: str) -> str | None:
 
 TEMP_PREFIX, TEMP_SUFFIX = ".dsg-", ".part"
 STALE_TEMP_SECONDS = 3600
+_last_sweep: dict = {}        # folder -> time of its last sweep (keeps listdir off every write)
 
 
 def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
@@ -59,8 +61,6 @@ def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
     Only a killed process (SIGKILL, power loss) leaves one; an hour-old one is
     certainly dead, while a younger one may belong to a write in progress.
     """
-    import time
-
     gone = []
     try:
         names = os.listdir(folder)
@@ -85,7 +85,10 @@ def atomic_write(path: str, write) -> None:
     A crash or an exception mid-way leaves the old file (or none), never a partial one.
     """
     folder = os.path.dirname(path) or "."
-    sweep_stale_temps(folder)
+    now = time.time()
+    if now - _last_sweep.get(folder, 0.0) > STALE_TEMP_SECONDS / 4:
+        _last_sweep[folder] = now
+        sweep_stale_temps(folder)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -22,46 +22,6 @@ function isGate(node) {
   return node?.comfyClass === NODE_TYPE || node?.type === NODE_TYPE;
 }
 
-/** Find a node by the backend's execution id ("12", or "3:12" inside subgraph 3). @param {string} id */
-function nodeByExecutionId(id) {
-  const a = /** @type {any} */ (app);
-  let graph = a.rootGraph ?? a.graph;
-  const parts = String(id).split(":");
-  let node = null;
-  for (let i = 0; i < parts.length; i++) {
-    node = graph?.getNodeById?.(Number(parts[i])) ?? graph?.getNodeById?.(parts[i]);
-    if (!node) return null;
-    if (i < parts.length - 1) graph = node.subgraph;
-  }
-  return node;
-}
-
-/** The execution id of a node in the graph shown now. @param {any} node */
-function executionId(node) {
-  const ids = [String(node.id)];
-  let g = node.graph;
-  const root = /** @type {any} */ (app).rootGraph ?? /** @type {any} */ (app).graph;
-  while (g && g !== root && g.rootGraph && g !== g.rootGraph) {
-    const host = findSubgraphHost(g.rootGraph, g);
-    if (!host) break;
-    ids.unshift(String(host.id));
-    g = host.graph;
-  }
-  return ids.join(":");
-}
-
-/** @param {any} graph @param {any} sub */
-function findSubgraphHost(graph, sub) {
-  for (const n of graph?._nodes ?? graph?.nodes ?? []) {
-    if (n.subgraph === sub) return n;
-    if (n.subgraph) {
-      const inner = findSubgraphHost(n.subgraph, sub);
-      if (inner) return inner;
-    }
-  }
-  return null;
-}
-
 /** @param {string} path @param {any} body */
 async function post(path, body) {
   const r = await api.fetchApi(path, {
@@ -98,7 +58,8 @@ function panelOf(node) {
 }
 
 /**
- * The nodes a pause shows on: the gate itself, and, when the canvas shows an
+ * The nodes a pause shows on, found by the backend's execution id ("12", or
+ * "3:12" inside subgraph node 3): the gate itself, and, when the canvas shows an
  * outer graph, the subgraph node there that holds the gate (so a gate inside a
  * subgraph is visible and answerable without opening the subgraph).
  * @param {string} id
@@ -157,7 +118,7 @@ function idleNode(node) {
 
 /** @param {any} pause */
 function clear(pause) {
-  const nodes = new Set([...(shownOn.get(pause.token) ?? []), ...displayNodes(pause.id)]);
+  const nodes = shownOn.get(pause.token) ?? [];
   shownOn.delete(pause.token);
   for (const node of nodes) {
     const panel = node?.__dsgPanel;
@@ -195,7 +156,7 @@ async function refreshPending() {
 
 /** @param {any} node @param {number|string} message */
 async function answer(node, message) {
-  const pause = node.__dsgPanel?.pause ?? pauses.get(executionId(node));
+  const pause = node.__dsgPanel?.pause;
   if (!pause) return;
   const panel = panelOf(node);
   panel.busy(true);
@@ -209,7 +170,7 @@ async function answer(node, message) {
 
 /** @param {any} node */
 async function openMask(node) {
-  const pause = node.__dsgPanel?.pause ?? pauses.get(executionId(node));
+  const pause = node.__dsgPanel?.pause;
   if (!pause) return;
   const panel = panelOf(node);
   if (!maskEditorAvailable()) return panel.say("No MaskEditor in this frontend");
@@ -244,7 +205,7 @@ function activeGateNode() {
   const selected = Object.values(/** @type {any} */ (app).canvas?.selected_nodes ?? {});
   for (const n of selected) if (n.__dsgPanel?.pause) return n;
   for (const p of pauses.values()) {
-    const n = [...displayNodes(p.id), nodeByExecutionId(p.id)].find((x) => x?.__dsgPanel?.pause);
+    const n = displayNodes(p.id).find((x) => x.__dsgPanel?.pause);
     if (n) return n;
   }
   return null;
@@ -323,8 +284,7 @@ function setupNode(node) {
   }
   panelOf(node);
   syncOutputs(node);
-  const id = executionId(node);
-  if (pauses.has(id)) render(pauses.get(id));
+  for (const p of pauses.values()) render(p);
 }
 
 app.registerExtension({
@@ -366,4 +326,4 @@ app.registerExtension({
 });
 
 // For tests and power users: the page-side state, read-only.
-/** @type {any} */ (window).__datasetGates = { pauses, refreshPending, nodeByExecutionId, executionId };
+/** @type {any} */ (window).__datasetGates = { pauses, refreshPending, displayNodes };

@@ -53,7 +53,7 @@ def test_gate_in_a_subgraph_shows_on_the_host_and_inside_and_routes(server, api,
     page.js("""([hostId]) => { const host = app.graph.getNodeById(hostId);
         if (app.canvas.openSubgraph) app.canvas.openSubgraph(host.subgraph, host); else app.canvas.setGraph(host.subgraph); }""",
             [host_id])
-    page.page.wait_for_function(f"() => app.canvas.graph !== app.rootGraph", timeout=10000)
+    page.page.wait_for_function("() => app.canvas.graph !== app.rootGraph", timeout=10000)
     page.page.wait_for_function(
         "(a) => { const h = (app.rootGraph ?? app.graph).getNodeById(a[0]);"
         " return h.subgraph.getNodeById(a[1])?.__dsgPanel?.pause?.token === a[2]; }",

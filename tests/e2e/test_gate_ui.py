@@ -1,5 +1,4 @@
 """The gate in the real frontend (headless Chromium), on the pinned and the newest frontend."""
-import os
 import time
 
 import pytest

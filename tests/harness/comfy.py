@@ -166,6 +166,13 @@ class ComfyServer:
         if self.own_base:
             shutil.rmtree(self.base, ignore_errors=True)
 
+    def rss_mb(self) -> float:
+        """Resident memory of the server process (and any children), in MiB."""
+        import psutil
+
+        p = psutil.Process(self.proc.pid)
+        return sum(q.memory_info().rss for q in [p] + p.children(recursive=True)) / 2**20
+
     def log_text(self) -> str:
         try:
             with open(self.log_path, "rb") as f:

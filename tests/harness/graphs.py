@@ -1,11 +1,18 @@
 """API-format graphs and test images for the real server."""
 from __future__ import annotations
 
+import io
 import os
 import uuid
 
 import numpy as np
 from PIL import Image
+
+
+def png_bytes(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
 
 
 def noise_image(folder: str, w: int, h: int, name: str | None = None, seed: int = 0) -> str:

@@ -5,7 +5,6 @@ import signal
 import time
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from harness.comfy import Client, ComfyServer

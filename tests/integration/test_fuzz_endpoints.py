@@ -4,7 +4,6 @@ Every answer must be a 4xx with a JSON ``error`` (or a 200 for a valid mask);
 never a 5xx, never a traceback in the log; afterwards the gate still routes.
 The case counts are printed (pytest -s, or the summary with -rA).
 """
-import io
 import json
 import os
 import zlib
@@ -16,18 +15,13 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from harness.comfy import multipart
-from harness.graphs import gate_graph, kinds, noise_image
+from harness.graphs import gate_graph, kinds, noise_image, png_bytes
 
 ROUTES = 3
 COUNTS = {"choice": 0, "mask": 0, "raw": 0}
 FUZZ = settings(max_examples=int(os.environ.get("DG_FUZZ_EXAMPLES", "250")), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-
-def png(im) -> bytes:
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
 
 
 def bomb_png(w=30000, h=30000) -> bytes:
@@ -123,13 +117,13 @@ def test_fuzz_choice(paused, body, use_id, use_token, form):
 
 
 def mask_payloads():
-    good = png(Image.new("L", (48, 32), 255))
+    good = png_bytes(Image.new("L", (48, 32), 255))
     return st.one_of(
         st.binary(max_size=2000),                                   # noise
         st.just(good),                                              # valid
         st.integers(min_value=1, max_value=len(good) - 1).map(lambda n: good[:n]),   # truncated PNG
         st.just(bomb_png()),                                        # decompression bomb
-        st.just(png(Image.new("RGB", (1, 1)))),
+        st.just(png_bytes(Image.new("RGB", (1, 1)))),
         st.just(b"GIF89a" + b"\x00" * 20),
     )
 
@@ -190,7 +184,7 @@ def test_without_the_pause_token_nothing_routes_stops_or_uploads(paused):
         for message in (1, "__cancel__"):
             status, data = c.post("/datasete_gate/choice", {**body, "message": message})
             assert status in (400, 409), (token, message, status, data)
-        png_body, ctype = multipart({k: v for k, v in body.items()}, {"mask": ("m.png", png(Image.new("L", (4, 4), 255)))})
+        png_body, ctype = multipart({k: v for k, v in body.items()}, {"mask": ("m.png", png_bytes(Image.new("L", (4, 4), 255)))})
         status, data = c.request("POST", "/datasete_gate/mask", raw=png_body, headers={"Content-Type": ctype})
         assert status in (400, 409), (token, status, data)
         still_waiting(paused)

@@ -1,5 +1,4 @@
 """Bad input never breaks a waiting gate; masks of any size come out right; small show events."""
-import io
 import os
 import uuid
 
@@ -7,17 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.graphs import gate_graph, noise_image, saved
+from harness.graphs import gate_graph, noise_image, png_bytes, saved
 
 
 def post_mask(client, show, data: bytes, token=None):
     return client.post_mask(show, data, token)
 
-
-def png(im):
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +55,8 @@ def test_bad_requests_get_4xx_json_and_the_gate_keeps_waiting(comfy, client, ima
                                   headers={"Content-Type": "application/json"})
     assert status == 400 and "JSON" in data["error"]
     assert post_mask(client, show, b"this is not an image")[0] == 400        # not an image
-    assert post_mask(client, show, png(Image.new("L", (9000, 9000))))[0] == 400  # pixel cap
-    assert post_mask(client, show, png(Image.new("L", (4, 4))), token="stale")[0] == 409
+    assert post_mask(client, show, png_bytes(Image.new("L", (9000, 9000))))[0] == 400  # pixel cap
+    assert post_mask(client, show, png_bytes(Image.new("L", (4, 4))), token="stale")[0] == 409
     big = os.urandom(65 * 2**20)
     status, data = post_mask(client, show, big)
     assert status in (400, 413) and data.get("error")                        # oversized
@@ -95,7 +89,7 @@ def test_grayscale_mask_of_another_size_fits_a_batch_of_two(comfy, client, image
     assert show["batch"] == 2 and len(show["previews"]) == 2
     m = Image.new("L", (40, 30), 0)
     m.paste(255, (0, 0, 20, 30))                     # left half painted (white)
-    status, data = post_mask(client, show, png(m))
+    status, data = post_mask(client, show, png_bytes(m))
     assert status == 200, data
     client.choose(show, 1)
     assert client.wait_end(pid)["type"] == "execution_success"

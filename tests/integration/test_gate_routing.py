@@ -1,5 +1,4 @@
 """The gate on the real server: exact routing, Stop, Cancel, re-runs, two gates."""
-import os
 import time
 
 import pytest

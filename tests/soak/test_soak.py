@@ -8,7 +8,6 @@ was saved exactly once by the right saver, and RSS and the gate's temp files
 stay within the benchmark's bounds. The tally is printed.
 """
 import collections
-import io
 import os
 import random
 import time
@@ -18,7 +17,7 @@ from PIL import Image
 
 from harness.comfy import Client, ComfyServer
 from harness.fixtures import Page
-from harness.graphs import gate_graph, kinds, noise_image, saved
+from harness.graphs import gate_graph, kinds, noise_image, png_bytes, saved
 from harness.ui import build_gate_graph, click_route, wait_buttons
 
 RUNS = int(os.environ.get("DG_SOAK_RUNS", "30"))
@@ -28,19 +27,10 @@ ACTIONS = {"click": 30, "post": 20, "mask": 10, "stop": 10, "cancel": 10, "timeo
 RSS_BOUND_MB = 50
 
 
-def rss_mb(pid):
-    import psutil
-
-    p = psutil.Process(pid)
-    return sum(q.memory_info().rss for q in [p] + p.children(recursive=True)) / 2**20
-
-
 def white_mask(w, h):
     im = Image.new("L", (w, h), 0)
     im.paste(255, (0, 0, w // 2, h // 2))
-    buf = io.BytesIO()
-    im.save(buf, "PNG")
-    return buf.getvalue()
+    return png_bytes(im)
 
 
 def test_soak(browser):
@@ -92,12 +82,12 @@ def test_soak(browser):
         for i in range(3):                                # warm-up, then measure
             one(-1 - i, "post")
         time.sleep(1)
-        rss0 = rss_mb(srv.proc.pid)
+        rss0 = srv.rss_mb()
         names = list(ACTIONS)
         for i in range(RUNS):
             one(i, rng.choices(names, weights=[ACTIONS[a] for a in names])[0])
         time.sleep(1)
-        rss1 = rss_mb(srv.proc.pid)
+        rss1 = srv.rss_mb()
 
         q = c.get("/queue")[1]
         assert q["queue_running"] == [] and q["queue_pending"] == []

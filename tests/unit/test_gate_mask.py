@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from gates import gate, imaging
+from harness.graphs import png_bytes
 
 # ---- the plan's Task 4 tests, unchanged ----
 
@@ -23,14 +24,10 @@ def test_mask_from_stash_decodes_png():
 
 # ---- resize and batch expansion ----
 
-def png(im):
-    buf = io.BytesIO(); im.save(buf, "PNG"); return buf.getvalue()
-
-
 def test_mask_is_resized_to_the_image_and_expanded_to_the_batch():
     m = Image.new("L", (20, 10), 0)
     m.paste(255, (0, 0, 10, 10))             # left half painted
-    out = gate.mask_from_stash(png(m), torch.zeros((2, 40, 80, 3)))
+    out = gate.mask_from_stash(png_bytes(m), torch.zeros((2, 40, 80, 3)))
     assert out.shape == (2, 40, 80) and out.dtype == torch.float32
     assert float(out[:, :, :35].min()) > 0.99 and float(out[:, :, 45:].max()) < 0.01
     assert torch.equal(out[0], out[1])
@@ -61,7 +58,7 @@ def test_bad_mask_bytes_are_refused(data):
 def test_pixel_cap(monkeypatch):
     monkeypatch.setattr(imaging, "MAX_MASK_PIXELS", 100)
     with pytest.raises(imaging.BadImage, match="cap"):
-        imaging.decode_gray_mask(png(Image.new("L", (20, 20))))
+        imaging.decode_gray_mask(png_bytes(Image.new("L", (20, 20))))
 
 
 def test_preview_downscale_caps_the_long_side():
