@@ -3,13 +3,15 @@
 #   make test   set everything up and run ALL tests (unit + integration + e2e)
 #   make bench  benchmarks against the plan's design (not part of make test)
 #   make soak   200 gated runs with random answers (make test runs 30)
+#   make lint   ruff over the Python, eslint over web/ (make test runs it first)
 PY := .venv/bin/python
 
-.PHONY: setup test unit demo typecheck bench soak
+.PHONY: setup test unit lint demo typecheck bench soak
 setup:
 	bash scripts/setup-comfyui
 
 test: setup
+	bash scripts/lint
 	bash scripts/typecheck
 	$(PY) -m pytest tests -v --durations=15
 
@@ -18,6 +20,9 @@ unit:
 
 typecheck:
 	bash scripts/typecheck
+
+lint:
+	bash scripts/lint
 
 demo: setup
 	$(PY) scripts/demo.py

@@ -6,12 +6,12 @@ without ComfyUI.
 """
 from .gates import gate, loader, saver
 
-NODE_CLASS_MAPPINGS = {**gate.NODE_CLASS_MAPPINGS, **loader.NODE_CLASS_MAPPINGS, **saver.NODE_CLASS_MAPPINGS}
-NODE_DISPLAY_NAME_MAPPINGS = {**gate.NODE_DISPLAY_NAME_MAPPINGS, **loader.NODE_DISPLAY_NAME_MAPPINGS,
-                              **saver.NODE_DISPLAY_NAME_MAPPINGS}
+NODE_MODULES = (gate, loader, saver)
+NODE_CLASS_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_CLASS_MAPPINGS.items()}
+NODE_DISPLAY_NAME_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_DISPLAY_NAME_MAPPINGS.items()}
 WEB_DIRECTORY = "./web"
 
 if __package__:
-    from .gates import gate_server  # noqa: F401  (registers /datasete_gate/* routes)
+    from .gates import routes  # noqa: F401  (registers the HTTP routes)
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]

@@ -6,6 +6,8 @@ import re
 import tempfile
 import time
 
+from .names import PART_PREFIX
+
 CONFLICT_POLICIES = ("skip", "overwrite", "suffix")
 _WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -50,7 +52,7 @@ def resolve_target(folder: str, name: str, policy: str) -> str | None:
     raise ValueError(f"no free name for {name!r} in {folder}")
 
 
-TEMP_PREFIX, TEMP_SUFFIX = ".dsg-", ".part"
+TEMP_PREFIX, TEMP_SUFFIX = PART_PREFIX, ".part"
 STALE_TEMP_SECONDS = 3600
 _last_sweep: dict = {}        # folder -> time of its last sweep (keeps listdir off every write)
 

@@ -1,35 +1,20 @@
 """Image Gate (Manual Router): pause, show the image, route it down one output.
 
-Thin node glue: the bus does the waiting, ``gate_server`` the showing,
+Thin node glue: ``pauses`` does the waiting, ``pause_server`` the showing,
 ``imaging`` the pixels. ComfyUI and torch are imported lazily inside ``run`` so
 ``import gates.gate`` works under pytest without either.
 """
 from __future__ import annotations
 
-from . import gate_bus
+from .names import CATEGORY, MAX_ROUTES
+from .pauses import RouteKind
 
-MAX_ROUTES = 10
-# ComfyUI's Cancel only sets a flag; a waiting gate looks at it this often
-# (an answer wakes the gate at once, whatever this is).
-INTERRUPT_CHECK_SECONDS = 0.02
 TIMEOUT_ACTIONS = ["stop"] + [f"route {i}" for i in range(1, MAX_ROUTES + 1)]
 
 
 def route_tuple(chosen, image, blocker, max_routes=MAX_ROUTES):
     """``max_routes`` outputs: ``image`` at index ``chosen`` (0-based), ``blocker`` elsewhere."""
     return tuple(image if i == chosen else blocker for i in range(max_routes))
-
-
-def mask_from_stash(data, image):
-    """The mask painted at the gate as ``[B, H, W]`` float32 sized to ``image``; zeros if none.
-
-    ``data`` is the plan's grayscale PNG bytes (white = painted), a decoded
-    array or tensor, or None.
-    """
-    from .imaging import fit_mask
-
-    b, h, w = image.shape[0], image.shape[1], image.shape[2]
-    return fit_mask(data, b, h, w)
 
 
 def parse_labels(text, routes):
@@ -46,8 +31,16 @@ def timeout_route(action, routes):
     return min(max(n, 1), routes)
 
 
+def decide(outcome, answer, on_timeout, routes):
+    """The route (1-based) a pause's end picks and how, or None when the run must stop."""
+    if outcome == "answered":
+        return answer, "routed"
+    route = timeout_route(on_timeout, routes)
+    return (None, "timeout") if route is None else (route, "timeout-routed")
+
+
 class ImageGate:
-    CATEGORY = "Datasete Gates"
+    CATEGORY = CATEGORY
     FUNCTION = "run"
     RETURN_TYPES = ("MASK",) + ("IMAGE",) * MAX_ROUTES
     RETURN_NAMES = ("mask",) + tuple(f"route_{i + 1}" for i in range(MAX_ROUTES))
@@ -86,48 +79,27 @@ class ImageGate:
         return float("nan")            # always pause; never cached
 
     def run(self, image, routes, unique_id, labels="", timeout_seconds=0, on_timeout="stop"):
-        from comfy_execution.graph_utils import ExecutionBlocker
         import comfy.model_management as mm
 
-        from . import gate_server
+        # comfy_execution.graph has ExecutionBlocker in every ComfyUI that has it at all
+        from comfy_execution.graph import ExecutionBlocker
+
+        from . import pause_server
+        from .imaging import fit_mask
 
         routes = max(1, min(int(routes), MAX_ROUTES))
         names = parse_labels(labels, routes)
-        timeout = max(0, int(timeout_seconds or 0))
-        pause = gate_bus.GateBus.open(
-            unique_id, prompt_id=gate_server.current_prompt_id(), routes=routes,
-            labels=names, timeout=timeout,
-        )
-        outcome = "stopped"
-        try:
-            gate_server.show(pause, image)
-            try:
-                chosen_1 = gate_bus.GateBus.wait(
-                    unique_id, check=mm.throw_exception_if_processing_interrupted,
-                    period=INTERRUPT_CHECK_SECONDS, timeout=timeout or None,
-                )
-                outcome = "routed"
-            except gate_bus.GateCancelled:
-                raise mm.InterruptProcessingException()
-            except gate_bus.GateTimedOut:
-                chosen_1 = timeout_route(on_timeout, routes)
-                if chosen_1 is None:
-                    outcome = "timeout"
-                    raise mm.InterruptProcessingException()
-                outcome = "timeout-routed"
-            except mm.InterruptProcessingException:
-                outcome = "interrupted"
-                raise
-        finally:
-            gate_bus.GateBus.close(unique_id)
-            gate_server.ended(pause, outcome)
-
-        mask = mask_from_stash(gate_bus.GateBus.pop_mask(unique_id), image)
-        chosen = max(0, min(chosen_1 - 1, routes - 1))
-        blocker = ExecutionBlocker(None)
-        decision = {"route": chosen + 1, "label": names[chosen], "how": outcome}
+        outcome, pause = pause_server.hold(
+            unique_id, RouteKind(routes, names), lambda p: pause_server.show_images(p, image),
+            timeout=max(0, int(timeout_seconds or 0)))
+        route, how = decide(outcome, pause.answer, on_timeout, routes)
+        if route is None:
+            raise mm.InterruptProcessingException()
+        b, h, w = image.shape[0], image.shape[1], image.shape[2]
+        mask = fit_mask(pause.attachments.get(0), b, h, w)
+        decision = {"route": route, "label": names[route - 1], "how": how}
         return {"ui": {"gate_decision": [decision]},
-                "result": (mask,) + route_tuple(chosen, image, blocker, MAX_ROUTES)}
+                "result": (mask,) + route_tuple(route - 1, image, ExecutionBlocker(None), MAX_ROUTES)}
 
 
 NODE_CLASS_MAPPINGS = {"ImageGate": ImageGate}

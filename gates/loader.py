@@ -7,15 +7,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from . import scan
-
-
-def _input_dir():
-    try:
-        import folder_paths
-
-        return folder_paths.get_input_directory()
-    except ImportError:
-        return None
+from .comfy_paths import comfy_folder
+from .imaging import alpha_mask
+from .names import CATEGORY
 
 
 def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
@@ -28,8 +22,7 @@ def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     if im.mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
     if "A" in im.getbands():
-        a = np.asarray(im.getchannel("A"), dtype=np.float32) / 255.0
-        mask = 1.0 - a
+        mask = alpha_mask(im)
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(im, dtype=np.float32)
         arr = arr / (65535.0 if im.mode != "I" or arr.max() > 255 else 255.0)
@@ -53,7 +46,7 @@ def load_file(path: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 class FolderImageLoader:
-    CATEGORY = "Datasete Gates"
+    CATEGORY = CATEGORY
     FUNCTION = "load"
     RETURN_TYPES = ("IMAGE", "STRING", "MASK", "STRING", "INT", "INT")
     RETURN_NAMES = ("image", "text", "mask", "filename", "index", "count")
@@ -77,13 +70,13 @@ class FolderImageLoader:
 
     @classmethod
     def IS_CHANGED(cls, folder, index, depth):
-        path = scan.resolve_folder(folder, _input_dir()) if str(folder or "").strip() else ""
+        path = scan.resolve_folder(folder, comfy_folder("input")) if str(folder or "").strip() else ""
         return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
 
     def load(self, folder, index, depth=0):
         import torch
 
-        path = scan.resolve_folder(folder, _input_dir())
+        path = scan.resolve_folder(folder, comfy_folder("input"))
         files = scan.list_images(path, depth)
         rel = scan.pick(files, int(index), path)
         rgb, mask = load_file(os.path.join(path, rel))

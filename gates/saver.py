@@ -8,19 +8,12 @@ import numpy as np
 from PIL import Image
 
 from . import files, scan
+from .comfy_paths import comfy_folder
+from .names import CATEGORY
 
 FORMATS = {"png": ("PNG", ".png", {"compress_level": 4}),
            "jpg": ("JPEG", ".jpg", {"quality": 95}),
            "webp": ("WEBP", ".webp", {"quality": 95})}
-
-
-def _output_dir():
-    try:
-        import folder_paths
-
-        return folder_paths.get_output_directory()
-    except ImportError:
-        return None
 
 
 def resolve_out_folder(folder: str, base: str | None) -> str:
@@ -63,7 +56,7 @@ def save_item(folder, stem, rgb, fmt, policy, caption=None, mask=None):
 
 
 class SaveImageToFolder:
-    CATEGORY = "Datasete Gates"
+    CATEGORY = CATEGORY
     FUNCTION = "save"
     OUTPUT_NODE = True
     RETURN_TYPES = ()
@@ -93,21 +86,21 @@ class SaveImageToFolder:
 
     def save(self, image, folder, filename, format="png", on_conflict="suffix", caption=None, mask=None,
              save_empty_mask=False):
-        from .imaging import fit_mask
+        from .imaging import fit_mask, tensor_to_uint8
 
         stem = files.check_stem(filename)
         if format not in FORMATS:
             raise ValueError(f"format must be one of {list(FORMATS)}, got {format!r}")
-        out = resolve_out_folder(folder, _output_dir())
+        out = resolve_out_folder(folder, comfy_folder("output"))
         b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
         masks = fit_mask(mask, b, h, w) if mask is not None else None
         written = []
         for i in range(b):
             name = stem if b == 1 else f"{stem}_{i:02d}"
-            rgb = (image[i].detach().cpu().clamp(0, 1) * 255).round().byte().numpy()
+            rgb = tensor_to_uint8(image[i])
             m = None
             if masks is not None and (save_empty_mask or float(masks[i].max()) > 0):
-                m = (masks[i].cpu().clamp(0, 1) * 255).round().byte().numpy()
+                m = tensor_to_uint8(masks[i])
             written += save_item(out, name, rgb, format, on_conflict, caption, m)
         return {"ui": {"saved": [os.path.join(out, n) for n in written]}}
 

@@ -10,8 +10,10 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
-from harness.comfy import ComfyServer  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+
+from gates import names  # noqa: E402
+from harness.comfy import ComfyServer  # noqa: E402
 
 BUILD = """
 async () => {
@@ -45,7 +47,8 @@ with ComfyServer() as srv, sync_playwright() as pw:
     b = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"])
     page = b.new_page()
     page.goto(srv.url)
-    page.wait_for_function("() => window.app && app.graph && app.canvas && app.extensions.some(e => e.name === 'datasete.ImageGate')",
+    page.wait_for_function("() => window.app && app.graph && app.canvas"
+                           f" && app.extensions.some(e => e.name === '{names.EXTENSION}')",
                            timeout=60000)
     out = page.evaluate(BUILD)
     b.close()

@@ -5,7 +5,7 @@
 // RETURN_TYPES on the backend. Labels live in the `labels` widget, so they are
 // saved with the workflow AND sent to the backend.
 
-export const MAX_ROUTES = 10;
+import { MAX_ROUTES } from "./names.js";
 
 /** @param {any} node @param {string} name */
 export function widget(node, name) {
@@ -23,11 +23,6 @@ export function routeCount(node) {
 export function parseLabels(text, routes) {
   const parts = String(text ?? "").replace(/\n/g, ",").split(",").map((s) => s.trim());
   return Array.from({ length: routes }, (_, i) => (parts[i] || String(i + 1)).slice(0, 64));
-}
-
-/** @param {any} node */
-export function labelsOf(node) {
-  return parseLabels(widget(node, "labels")?.value ?? "", routeCount(node));
 }
 
 /** Make the node show `mask` + exactly `routes` labeled outputs; resize it.

@@ -57,7 +57,7 @@ export async function editMask(node, ref) {
     const finish = (/** @type {any} */ value) => {
       if (done) return;
       done = true;
-      clearInterval(timer);
+      watcher.disconnect();
       resolve(value);
       // Later editors assign node.images twice: detach only after that.
       setTimeout(() => {
@@ -77,10 +77,12 @@ export async function editMask(node, ref) {
     });
     node.imgs = [img];
     node.imageIndex = 0;
-    const timer = setInterval(() => {
+    // The editor's DOM comes and goes: closed without a save = cancel (a save lands first).
+    const watcher = new MutationObserver(() => {
       if (editorOpen()) seenOpen = true;
-      else if (seenOpen) setTimeout(() => finish(null), 300); // closed: cancel, unless a save lands
-    }, 150);
+      else if (seenOpen) setTimeout(() => finish(null), 300);
+    });
+    watcher.observe(document.body, { childList: true, subtree: true });
     try {
       canvas.deselectAll?.();
       canvas.selectNode(node);

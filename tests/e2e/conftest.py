@@ -1,4 +1,4 @@
-"""E2e fixtures: the server of the test's frontend, and an API client on it."""
+"""E2e fixtures: the server of the test's backend and frontend, and an API client on it."""
 import pytest
 
 from harness.comfy import idle_client
@@ -6,8 +6,8 @@ from harness.fixtures import server_for
 
 
 @pytest.fixture
-def server(frontend):
-    return server_for(frontend)
+def server(backend, frontend):
+    return server_for(frontend, backend)
 
 
 @pytest.fixture

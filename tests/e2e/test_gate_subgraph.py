@@ -2,7 +2,7 @@
 import time
 
 from harness.graphs import kinds, noise_image
-from harness.ui import build_gate_graph, buttons, wait_buttons, wait_no_buttons
+from harness.ui import GatePanel, build_gate_graph, buttons, wait_buttons, wait_no_buttons
 
 CONVERT = """
 (gateId) => {
@@ -20,18 +20,10 @@ CONVERT = """
 }
 """
 
-PANEL_TOKEN = """
-([hostId, innerId, inside]) => {
-  const host = app.rootGraph?.getNodeById(hostId) ?? app.graph.getNodeById(hostId);
-  const node = inside ? host.subgraph.getNodeById(innerId) : host;
-  return node?.__dsgPanel?.pause?.token ?? null;
-}
-"""
-
-
 def test_gate_in_a_subgraph_shows_on_the_host_and_inside_and_routes(server, api, new_page):
     img = noise_image(server.folder("input"), 96, 64, name="subgraph_src.png", seed=9)
     page = new_page(server)
+    panel = GatePanel(page)
     prefix = f"sub_{int(time.time() * 1000)}"
     gate_id = build_gate_graph(page, img, routes=2, labels="in,out", prefix=prefix)
     ids = page.js(CONVERT, gate_id)
@@ -45,25 +37,26 @@ def test_gate_in_a_subgraph_shows_on_the_host_and_inside_and_routes(server, api,
 
     # The root graph is shown: the subgraph node carries the preview and the buttons.
     wait_buttons(page)
-    assert page.js(PANEL_TOKEN, [host_id, inner_id, False]) == show["token"]
+    assert panel.token_on([host_id]) == show["token"]
     assert [b for b in buttons(page) if b in ("in", "out")] == ["in", "out"]
-    assert page.js("() => !!document.querySelector('.dsg-panel img.dsg-preview, .dsg-panel img')")
+    assert panel.preview_count() >= 1
 
     # Open the subgraph: the gate itself shows the same pause; answer there.
     page.js("""([hostId]) => { const host = app.graph.getNodeById(hostId);
-        if (app.canvas.openSubgraph) app.canvas.openSubgraph(host.subgraph, host); else app.canvas.setGraph(host.subgraph); }""",
+        if (app.canvas.openSubgraph) app.canvas.openSubgraph(host.subgraph, host);
+        else app.canvas.setGraph(host.subgraph); }""",
             [host_id])
     page.page.wait_for_function("() => app.canvas.graph !== app.rootGraph", timeout=10000)
-    page.page.wait_for_function(
-        "(a) => { const h = (app.rootGraph ?? app.graph).getNodeById(a[0]);"
-        " return h.subgraph.getNodeById(a[1])?.__dsgPanel?.pause?.token === a[2]; }",
-        arg=[host_id, inner_id, show["token"]], timeout=10000)
+    deadline = time.time() + 10
+    while panel.token_on([host_id, inner_id]) != show["token"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert panel.token_on([host_id, inner_id]) == show["token"]
     wait_buttons(page)
-    page.page.locator(".dsg-panel button.dsg-route", has_text="out").first.click()
+    panel.click_route("out")
     wait_no_buttons(page)
     h = api.wait_history(show["prompt_id"])
     assert h["status"]["status_str"] == "success"
     assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
-    assert page.js(PANEL_TOKEN, [host_id, inner_id, False]) is None      # the host's panel cleared too
+    assert panel.token_on([host_id]) is None      # the host's panel cleared too
     errs = page.real_errors()
     assert errs == [], '\n'.join(errs)

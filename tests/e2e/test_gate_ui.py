@@ -3,9 +3,19 @@ import time
 
 import pytest
 
-from harness.graphs import kinds, noise_image, saved
+from gates.names import EXTENSION, ROUTE_PENDING
 from harness.fixtures import CHROMIUM_ARGS, Page, chromium_path
-from harness.ui import build_gate_graph, buttons, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
+from harness.graphs import kinds, noise_image, saved
+from harness.ui import (
+    GatePanel,
+    build_gate_graph,
+    buttons,
+    click_route,
+    queue,
+    run_to_pause,
+    wait_buttons,
+    wait_no_buttons,
+)
 
 
 @pytest.fixture
@@ -22,18 +32,19 @@ def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, 
     page = new_page(server)
     vue = page.js("() => !!app.extensionManager?.setting?.get?.('Comfy.VueNodes.Enabled')")
     assert vue == frontend.endswith("+vue")
-    assert page.js("() => app.extensions.some(e => e.name === 'datasete.ImageGate')")
+    assert page.js("() => app.extensions.some(e => e.name === '" + EXTENSION + "')")
     assert page.js("() => LiteGraph.registered_node_types.ImageGate.nodeData.output.length") == 11
     page.js("""() => { app.graph.clear(); const n = LiteGraph.createNode('ImageGate'); n.pos = [300, 60];
               app.graph.add(n); const s = LiteGraph.createNode('SaveImage'); s.pos = [700, 60]; app.graph.add(s); }""")
     assert [o[0] for o in outputs(page)] == ["mask", "route_1", "route_2"]
     if vue:                                          # Nodes 2.0 renders the node (and our panel) as DOM
         page.page.wait_for_function("() => [...document.querySelectorAll('[data-node-id]')]"
-                                    ".some(e => e.querySelector('.dsg-panel'))", timeout=15000)
+                                    f".some(e => e.querySelector('{GatePanel.panel}'))", timeout=15000)
     assert [o[1] for o in outputs(page)][1:] == ["1", "2"]
     page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
               const w = n.widgets.find(w => w.name === 'routes'); w.value = 4; w.callback(4);
-              const l = n.widgets.find(w => w.name === 'labels'); l.value = 'keep, reject, fix, later'; l.callback(l.value);
+              const l = n.widgets.find(w => w.name === 'labels');
+              l.value = 'keep, reject, fix, later'; l.callback(l.value);
               n.connect(4, app.graph._nodes.find(n => n.type === 'SaveImage'), 0); }""")
     assert outputs(page) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0],
                              ["route_3", "fix", 0], ["route_4", "later", 1]]
@@ -63,9 +74,8 @@ def test_pause_shows_preview_and_buttons_and_a_click_routes(server, api, new_pag
     queue(page)
     wait_buttons(page)
     assert buttons(page) == ["keep", "reject", "fix", "Edit mask", "Stop"]
-    assert page.js("() => [...document.querySelectorAll('.dsg-panel img.dsg-preview')]"
-                   ".some(i => i.complete && i.naturalWidth === 96)")
-    pid = api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    assert GatePanel(page).preview_loaded(96)
+    pid = api.pending()[0]["prompt_id"]
     label, k = ("keep", 1) if which == "first" else ("fix", 3)
     click_route(page, label)
     wait_no_buttons(page)
@@ -89,7 +99,7 @@ def test_keys_route_and_stop(server, api, new_page, image):
     page.page.keyboard.press("Escape")
     wait_no_buttons(page)
     assert api.wait_history(pid)["status"]["status_str"] == "error"   # interrupted
-    assert api.get("/datasete_gate/pending")[1] == {"pending": []}
+    assert api.get(ROUTE_PENDING)[1] == {"pending": []}
 
 
 def test_route_keys_are_rebindable_keybindings(server, api, new_page, image):
@@ -109,7 +119,7 @@ def test_route_keys_are_rebindable_keybindings(server, api, new_page, image):
         page.page.mouse.click(5, 450)
         page.page.keyboard.press("2")                 # unbound now: nothing happens
         time.sleep(0.5)
-        assert len(api.get("/datasete_gate/pending")[1]["pending"]) == 1
+        assert len(api.pending()) == 1
         page.page.keyboard.press("x")
         wait_no_buttons(page)
         assert api.wait_history(pid)["status"]["status_str"] == "success"
@@ -126,7 +136,7 @@ def test_stop_and_comfyui_cancel_end_the_run_and_clear_the_buttons(server, api, 
     build_gate_graph(page, image, routes=2, prefix=prefix)
     pid = run_to_pause(page, api)
     if how == "stop-button":
-        page.page.locator(".dsg-panel button.dsg-stop").click()
+        GatePanel(page).click_stop()
     else:
         page.js("() => window.comfyAPI.api.api.interrupt ? window.comfyAPI.api.api.interrupt() : "
                 "fetch('/api/interrupt', {method: 'POST'})")
@@ -161,18 +171,18 @@ def test_batch_strip_enlarge_and_countdown(server, api, new_page, image):
     build_gate_graph(page, image, routes=2, labels="a,b", prefix=prefix, batch=3, timeout=60)
     queue(page)
     wait_buttons(page)
-    assert page.js("() => document.querySelectorAll('.dsg-panel img.dsg-preview').length") == 3
-    status = page.js("() => document.querySelector('.dsg-panel .dsg-status').textContent")
+    panel = GatePanel(page)
+    assert panel.preview_count() == 3
+    status = panel.status_text()
     assert "batch of 3" in status and "s left" in status
     left = int(status.split("s left")[0].split()[-1])
     assert 50 <= left <= 60
-    page.page.locator(".dsg-panel img.dsg-preview").first.click()
-    page.page.wait_for_selector(".dsg-big img", timeout=5000)
+    panel.enlarge_first()
     page.page.keyboard.press("1")                     # keys do nothing while the enlarged view is open
     time.sleep(0.3)
-    assert len(api.get("/datasete_gate/pending")[1]["pending"]) == 1
-    page.page.locator(".dsg-big").click()
-    assert page.js("() => !document.querySelector('.dsg-big')")
+    assert len(api.pending()) == 1
+    panel.close_enlarged()
+    assert not panel.enlarged_open()
     click_route(page, "b")
     wait_no_buttons(page)
     deadline = time.time() + 20
@@ -189,12 +199,12 @@ def test_closing_the_browser_during_a_pause_keeps_the_gate_waiting(server, api, 
         prefix = f"closed_{int(time.time() * 1000)}"
         gate_id = build_gate_graph(page, image, routes=2, labels="keep,drop", prefix=prefix)
         pid = run_to_pause(page, api)
-        token = api.get("/datasete_gate/pending")[1]["pending"][0]["token"]
-        assert api.get("/datasete_gate/pending")[1]["pending"][0]["id"] == str(gate_id)
+        token = api.pending()[0]["token"]
+        assert api.pending()[0]["id"] == str(gate_id)
     finally:
         other.close()                                 # the whole browser goes away mid-pause
     time.sleep(2)
-    assert [p["token"] for p in api.get("/datasete_gate/pending")[1]["pending"]] == [token]
+    assert [p["token"] for p in api.pending()] == [token]
     assert api.get("/queue")[1]["queue_running"], "the paused prompt stopped running"
     again = new_page(server)                          # another browser opens the workflow again
     assert build_gate_graph(again, image, routes=2, labels="keep,drop", prefix=prefix) == gate_id
@@ -203,3 +213,26 @@ def test_closing_the_browser_during_a_pause_keeps_the_gate_waiting(server, api, 
     wait_no_buttons(again)
     assert api.wait_history(pid)["status"]["status_str"] == "success"
     assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
+
+
+def test_switching_workflows_during_a_pause_brings_the_panel_back_at_once(server, api, new_page, image):
+    """Load another workflow while a gate waits, then the gate's workflow again: no timer, the hooks redraw it."""
+    page = new_page(server)
+    panel = GatePanel(page)
+    prefix = f"switch_{int(time.time() * 1000)}"
+    build_gate_graph(page, image, routes=2, labels="keep,drop", prefix=prefix)
+    workflow = page.js("() => JSON.stringify(app.graph.serialize())")
+    pid = run_to_pause(page, api)
+    page.js("() => app.loadGraphData()")              # the frontend's default workflow: no gate in it
+    panel.wait_no_buttons(timeout=5000)
+    t0 = time.perf_counter()
+    page.js("(wf) => app.loadGraphData(JSON.parse(wf))", workflow)
+    panel.wait_buttons(timeout=1000)
+    back = time.perf_counter() - t0
+    assert back < 1.0, f"the panel came back after {back:.2f} s"
+    assert panel.buttons()[:2] == ["keep", "drop"]
+    panel.click_route("drop")
+    panel.wait_no_buttons()
+    assert api.wait_history(pid)["status"]["status_str"] == "success"
+    assert kinds(server.folder("output"), prefix) == ["mask", "route2"]
+    assert page.real_errors() == []

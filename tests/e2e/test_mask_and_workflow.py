@@ -9,7 +9,7 @@ from PIL import Image
 
 from harness.comfy import REPO
 from harness.graphs import kinds, noise_image, saved
-from harness.ui import build_gate_graph, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
+from harness.ui import GatePanel, build_gate_graph, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
 
 
 def mask_file(server, prefix):
@@ -31,7 +31,6 @@ MASK_LAYER_AT = """([x, y, painted]) => {
     const opaque = ctx.getImageData(0, 0, c.width, c.height).data.every((v, i) => i % 4 !== 3 || v === 255);
     if (!opaque) alphas.push(a);
   }
-  window.__dsgAlphas = alphas;
   return painted ? alphas.some(a => a > 0) : alphas.length > 0 && alphas.every(a => a === 0);
 }"""
 
@@ -45,9 +44,10 @@ def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page)
     prefix = f"paint_{int(time.time() * 1000)}"
     build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
     pid = run_to_pause(page, api)
-    page.page.locator(".dsg-panel button.dsg-mask").click()
+    GatePanel(page).click_mask()
     page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    size = page.js("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas'); return [c.width, c.height]; }")
+    size = page.js("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas');"
+                   " return [c.width, c.height]; }")
     assert size == [200, 100]                          # the full-resolution image, not the preview
     time.sleep(1)
     box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
@@ -61,12 +61,11 @@ def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page)
     clicked = page.js("""() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
         .find(b => ['Save', 'Save to node'].includes(b.textContent.trim())); b?.click(); return !!b; }""")
     assert clicked, "no Save button in the MaskEditor"
-    page.page.wait_for_function("() => document.querySelector('.dsg-mask')?.textContent.includes('\u2713')",
-                                timeout=30000)
+    GatePanel(page).wait_mask_marked(timeout=30000)
     page.page.wait_for_function("() => !document.getElementById('maskEditorCanvasContainer')", timeout=10000)
     time.sleep(1.6)                                    # the adapter lets go of the node after a save
     # Re-opening shows the mask painted so far: the editor's mask layer holds the stroke.
-    page.page.locator(".dsg-panel button.dsg-mask").click()
+    GatePanel(page).click_mask()
     page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
     page.page.wait_for_function(MASK_LAYER_AT, arg=[40, 50, True], timeout=15000)
     assert page.js(MASK_LAYER_AT, [170, 10, False])    # and nothing where nothing was painted
@@ -109,7 +108,7 @@ def test_example_workflow_pauses_on_the_first_sample_and_keep_saves_it(server, a
     page.js("() => app.extensionManager?.command?.execute ? app.extensionManager.command.execute('Comfy.QueuePrompt')"
             " : app.queuePrompt(0, 1)")
     wait_buttons(page)
-    pending = api.get("/datasete_gate/pending")[1]["pending"][0]
+    pending = api.pending()[0]
     assert pending["labels"] == ["keep", "reject", "fix"]
     assert (pending["width"], pending["height"]) == (512, 512)      # cat_01.png, the first in natural order
     click_route(page, "keep")
@@ -141,7 +140,7 @@ def test_without_the_core_maskeditor_the_button_says_so_and_routing_works(server
     prefix = f"noeditor_{int(time.time() * 1000)}"
     build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
     pid = run_to_pause(page, api)
-    mask_btn = page.page.locator(".dsg-panel button.dsg-mask")
+    mask_btn = page.page.locator(GatePanel.mask)
     assert mask_btn.text_content() == "Edit mask (unavailable)"
     assert mask_btn.is_disabled()
     page.page.keyboard.press("m")                      # the key opens nothing either, and breaks nothing

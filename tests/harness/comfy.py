@@ -19,6 +19,8 @@ import urllib.error
 import urllib.request
 import uuid
 
+from gates import names
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACK_NAME = "comfyui-dataset-gates"
 
@@ -34,8 +36,73 @@ def versions() -> dict:
     return out
 
 
-def comfy_dir() -> str:
-    return os.environ.get("COMFYUI_DIR") or os.path.join(REPO, ".comfyui")
+def tree_version(path: str) -> str | None:
+    """``__version__`` of a ComfyUI tree (its comfyui_version.py), or None for a tree without one."""
+    try:
+        with open(os.path.join(path, "comfyui_version.py")) as f:
+            for line in f:
+                if line.startswith("__version__"):
+                    return line.split("=", 1)[1].strip().strip("\"'")
+    except OSError:
+        pass
+    return None
+
+
+# Backends are named by the version /system_stats must report. Ours: the pinned tree in .comfyui/
+# (COMFYUI_VERSION) and, when scripts/setup-comfyui found its tarball, COMFYUI_NEW_VERSION in
+# .comfyui-<version>/ with its own .venv-<major.minor>/. With COMFYUI_DIR set, that tree is the only one.
+def default_backend() -> str:
+    if os.environ.get("COMFYUI_DIR"):
+        return tree_version(os.environ["COMFYUI_DIR"]) or "own"
+    return versions()["COMFYUI_VERSION"]
+
+
+def new_backend() -> str:
+    return versions()["COMFYUI_NEW_VERSION"]
+
+
+def backend_paths(backend: str | None = None) -> tuple[str, str]:
+    """(ComfyUI tree, its python) of a backend."""
+    backend = backend or default_backend()
+    if os.environ.get("COMFYUI_DIR"):
+        if backend != default_backend():
+            raise ValueError(f"ComfyUI backend {backend!r}: COMFYUI_DIR is set, so only its ComfyUI "
+                             f"({default_backend()}) runs")
+        return os.environ["COMFYUI_DIR"], comfy_python()
+    if backend == versions()["COMFYUI_VERSION"]:
+        return os.path.join(REPO, ".comfyui"), os.path.join(REPO, ".venv", "bin", "python")
+    if backend == new_backend():
+        return (os.path.join(REPO, f".comfyui-{backend}"),
+                os.path.join(REPO, f".venv-{backend.rsplit('.', 1)[0]}", "bin", "python"))
+    raise ValueError(f"unknown ComfyUI backend {backend!r}: this repo sets up "
+                     f"{versions()['COMFYUI_VERSION']} and {new_backend()}")
+
+
+def backend_missing(backend: str) -> str | None:
+    """Why a backend cannot run here (one line), or None when it is set up."""
+    try:
+        tree, python = backend_paths(backend)
+    except ValueError as e:
+        return str(e)
+    if not os.path.exists(os.path.join(tree, "main.py")) or not os.path.exists(python):
+        if backend == new_backend():
+            tarball = os.environ.get("DG_COMFYUI_NEW_TARBALL") or os.path.normpath(
+                os.path.join(REPO, "..", "shared", "comfyui", f"comfyui-{backend}.tar.xz"))
+            if not os.path.exists(tarball):
+                return f"ComfyUI {backend} is not set up: no {tarball} (set DG_COMFYUI_NEW_TARBALL to its path)"
+        return f"ComfyUI {backend} is not set up in {tree}: run scripts/setup-comfyui"
+    return None
+
+
+def pinned_frontend(backend: str | None = None) -> str | None:
+    """The frontend version a backend's requirements pin (None: unknown, a user's own tree)."""
+    backend = backend or default_backend()
+    v = versions()
+    return {v["COMFYUI_VERSION"]: v["PINNED_FRONTEND"], v["COMFYUI_NEW_VERSION"]: v["COMFYUI_NEW_FRONTEND"]}.get(backend)
+
+
+def comfy_dir(backend: str | None = None) -> str:
+    return backend_paths(backend)[0]
 
 
 def comfy_python() -> str:
@@ -50,9 +117,9 @@ def comfy_python() -> str:
     return os.path.join(REPO, ".venv", "bin", "python")
 
 
-def frontend_root(version: str | None) -> str | None:
-    """``--front-end-root`` for a frontend version; None = the one ComfyUI pins."""
-    if not version or version in ("pinned", versions().get("PINNED_FRONTEND")):
+def frontend_root(version: str | None, backend: str | None = None) -> str | None:
+    """``--front-end-root`` for a frontend version; None = the one the backend pins."""
+    if not version or version == "pinned" or version == pinned_frontend(backend):
         return None
     if version == "newest":
         version = versions()["NEWEST_FRONTEND"]
@@ -87,7 +154,10 @@ class ComfyServer:
     """One real ComfyUI process on 127.0.0.1 with a temp base directory."""
 
     def __init__(self, frontend: str | None = None, port: int | None = None, base: str | None = None,
-                 extra_args: list | None = None, extra_nodes: list | None = None, settings: dict | None = None):
+                 extra_args: list | None = None, extra_nodes: list | None = None, settings: dict | None = None,
+                 backend: str | None = None, env: dict | None = None):
+        self.backend = backend or default_backend()
+        self.env = dict(env or {})           # extra environment of the server process
         self.frontend = frontend
         self.port = port or free_port()
         self.own_base = base is None
@@ -121,19 +191,22 @@ class ComfyServer:
 
     def start(self, timeout: float = 180):
         self._prepare()
-        main = os.path.join(comfy_dir(), "main.py")
+        tree, python = backend_paths(self.backend)
+        self.tree = tree
+        main = os.path.join(tree, "main.py")
         if not os.path.exists(main):
-            raise RuntimeError(f"no ComfyUI at {comfy_dir()}: run scripts/setup-comfyui (or set COMFYUI_DIR)")
-        cmd = [comfy_python(), main, "--cpu", "--listen", "127.0.0.1", "--port", str(self.port),
+            raise RuntimeError(f"no ComfyUI {self.backend} at {tree}: run scripts/setup-comfyui (or set COMFYUI_DIR)")
+        cmd = [python, main, "--cpu", "--listen", "127.0.0.1", "--port", str(self.port),
                "--disable-auto-launch", "--base-directory", self.base,
                "--database-url", f"sqlite:///{self.folder('user')}/comfyui.db"]
-        root = frontend_root(self.frontend)
+        root = frontend_root(self.frontend, self.backend)
         if root:
             cmd += ["--front-end-root", root]
         cmd += self.extra_args
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=comfy_dir(),
-                                     start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=tree,
+                                     start_new_session=True,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -141,12 +214,23 @@ class ComfyServer:
             try:
                 with urllib.request.urlopen(self.url + "/object_info/ImageGate", timeout=5) as r:
                     if r.status == 200:
+                        self.check_version()
                         return self
             except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
                 pass
             time.sleep(0.25)
         self.stop()
         raise RuntimeError(f"ComfyUI did not answer /object_info within {timeout}s:\n{self.log_tail()}")
+
+    def check_version(self):
+        """Fail loudly unless /system_stats reports the backend's version: no test runs on the wrong ComfyUI."""
+        with urllib.request.urlopen(self.url + "/system_stats", timeout=10) as r:
+            got = json.loads(r.read()).get("system", {}).get("comfyui_version")
+        if self.backend != "own" and got != self.backend:
+            self.stop()
+            raise RuntimeError(f"expected ComfyUI {self.backend}, but /system_stats of {self.url} reports "
+                               f"comfyui_version {got!r} (tree {getattr(self, 'tree', '?')})")
+        self.comfyui_version = got
 
     def stop(self, timeout: float = 15):
         if self.proc and self.proc.poll() is None:
@@ -213,8 +297,11 @@ class Client:
         self.client_id = uuid.uuid4().hex
         self.events: list = []
         self._cond = threading.Condition()
+        # skip_utf8_validation: websocket-client validates UTF-8 in pure Python, seconds for a 67 MB
+        # frame, which would be timed as the server's; json.loads still rejects bad text.
         self.ws = websocket.create_connection(
-            url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}", timeout=30)
+            url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}", timeout=30,
+            skip_utf8_validation=True)
         self.ws.settimeout(None)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -324,24 +411,33 @@ class Client:
         return self.wait_for(lambda e: e.get("type") in ends and (e.get("data") or {}).get("prompt_id") == prompt_id,
                              timeout, since)
 
-    # ---- the gate
+    # ---- the gates
     def wait_gate(self, node_id=None, timeout=60, since=0):
-        return self.wait_for(lambda e: e.get("type") == "datasete-gate-show"
+        return self.wait_for(lambda e: e.get("type") == names.EVENT_SHOW
                              and (node_id is None or e["data"]["id"] == str(node_id)), timeout, since)["data"]
 
-    def post_mask(self, show: dict, data: bytes, token=None) -> tuple:
-        """The plan's mask upload: multipart id, token, mask (a grayscale PNG)."""
-        body, ctype = multipart({"id": show["id"], "token": token or show["token"]}, {"mask": ("mask.png", data)})
-        return self.request("POST", "/datasete_gate/mask", raw=body, headers={"Content-Type": ctype})
+    def pending(self) -> list:
+        """The pauses waiting now (GET /pending)."""
+        return self.get(names.ROUTE_PENDING)[1]["pending"]
+
+    def post_mask(self, show: dict, data: bytes, token=None, **fields) -> tuple:
+        """Multipart mask upload: id, token, mask (a grayscale PNG, white = painted), extra fields."""
+        body, ctype = multipart({"id": show["id"], "token": token or show["token"], **fields},
+                                {"mask": ("mask.png", data)})
+        return self.request("POST", names.ROUTE_MASK, raw=body, headers={"Content-Type": ctype})
+
+    def answer(self, show: dict, **fields) -> tuple:
+        """POST the answer fields of any kind of pause (message, decisions, text...)."""
+        return self.post(names.ROUTE_CHOICE, {"id": show["id"], "token": show["token"], **fields})
 
     def choose(self, show: dict, route) -> tuple:
-        return self.post("/datasete_gate/choice", {"id": show["id"], "token": show["token"], "message": route})
+        return self.answer(show, message=route)
 
     def reset(self):
         """Leave the server idle: stop every pending gate, clear the queue, interrupt."""
         self.post("/queue", {"clear": True})
-        for p in (self.get("/datasete_gate/pending")[1] or {}).get("pending", []):
-            self.post("/datasete_gate/choice", {"id": p["id"], "token": p["token"], "message": "__cancel__"})
+        for p in (self.get(names.ROUTE_PENDING)[1] or {}).get("pending", []):
+            self.answer(p, message=names.CANCEL)
         self.post("/interrupt", {})
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -1,9 +1,17 @@
-"""pytest fixtures: real ComfyUI servers (one per frontend), clients, a headless Chromium.
+"""pytest fixtures: real ComfyUI servers (one per backend and frontend), clients, a headless Chromium.
 
-Options (or env vars): ``--frontend`` / ``DG_FRONTEND`` picks the frontend of the
-default ``comfy`` server (``pinned``, ``newest`` or a version such as ``1.42.15``).
-E2e tests that ask for ``comfy_for(frontend)`` get one server per frontend,
-started on first use and stopped at the end of the session.
+Options (or env vars):
+
+* ``--backends`` / ``DG_BACKENDS``: the ComfyUI versions the integration and e2e tests
+  run on, default ``0.3.75,0.33.0`` (0.33.0 only when scripts/setup-comfyui prepared it;
+  otherwise one skipped test and the report header say why).
+* ``--frontend`` / ``DG_FRONTEND``: the frontend of each backend's ``comfy`` server
+  (``pinned`` = the one that backend's requirements pin, ``newest``, or a version).
+* ``--e2e-frontends`` / ``DG_E2E_FRONTENDS``: the frontends every e2e test runs on, on
+  every backend (``pinned,newest``), or per backend (``0.3.75:newest+vue,0.33.0:pinned``).
+  Default: ``E2E_DEFAULT``. ``+vue`` switches Nodes 2.0 on.
+
+Servers are started on first use, one per (backend, frontend), and stopped at the end of the session.
 """
 from __future__ import annotations
 
@@ -13,31 +21,111 @@ import tempfile
 
 import pytest
 
-from .comfy import ComfyServer, idle_client
+from gates import names
+
+from .comfy import (PACK_NAME, ComfyServer, backend_missing, default_backend, idle_client, new_backend,
+                    pinned_frontend, versions)
 
 _servers: dict = {}
 
 
+# The e2e frontends of each backend when --e2e-frontends is not given: each backend's own pinned
+# frontend and the newest, with and without Nodes 2.0.
+E2E_DEFAULT = "pinned,newest,newest+vue"
+
+
 def pytest_addoption(parser):
+    parser.addoption("--backends", default=os.environ.get("DG_BACKENDS", ""),
+                     help="comma-separated ComfyUI versions to run on (default: 0.3.75, and 0.33.0 when set up)")
     parser.addoption("--frontend", default=os.environ.get("DG_FRONTEND", "pinned"),
-                     help="frontend for the default server: pinned, newest or a version")
-    parser.addoption("--e2e-frontends", default=os.environ.get("DG_E2E_FRONTENDS", "pinned,newest,newest+vue"),
-                     help="comma-separated frontends every e2e test runs on")
+                     help="frontend of each backend's integration server: pinned, newest or a version")
+    parser.addoption("--e2e-frontends", default=os.environ.get("DG_E2E_FRONTENDS", ""),
+                     help=f"comma-separated frontends every e2e test runs on, or backend:frontend "
+                          f"entries (default {E2E_DEFAULT} on every backend)")
+
+
+def _split(text: str) -> list:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def backends(config) -> list:
+    """The backends this session runs on (computed once)."""
+    if not hasattr(config, "_dg_backends"):
+        chosen = _split(config.getoption("--backends"))
+        config._dg_backend_skip = None
+        if not chosen:
+            chosen = [default_backend()]
+            if os.environ.get("COMFYUI_DIR"):
+                config._dg_backend_skip = (f"ComfyUI {new_backend()} not run: COMFYUI_DIR is set, "
+                                           f"so the tests run on that ComfyUI ({default_backend()}) only")
+            else:
+                why = backend_missing(new_backend())
+                if why:
+                    config._dg_backend_skip = f"ComfyUI {new_backend()} not run: {why}"
+                else:
+                    chosen.append(new_backend())
+        config._dg_backends = chosen
+    return config._dg_backends
+
+
+def backend_skip_reason(config) -> str | None:
+    """Why the newer ComfyUI is not in this session's matrix (None when it is)."""
+    backends(config)
+    return config._dg_backend_skip
+
+
+def e2e_matrix(config) -> list:
+    """(backend, frontend) pairs every e2e test runs on."""
+    opt = _split(config.getoption("--e2e-frontends"))
+    pairs = []
+    for b in backends(config):
+        for entry in opt or _split(E2E_DEFAULT):
+            eb, sep, fe = entry.rpartition(":")
+            if not sep or eb == b:
+                pairs.append((b, fe))
+    return pairs
+
+
+def describe_frontend(backend: str, frontend: str) -> str:
+    version, _, extra = frontend.partition("+")
+    if version == "pinned":
+        version = pinned_frontend(backend) or "pinned"
+    elif version == "newest":
+        version = versions()["NEWEST_FRONTEND"]
+    return version + (f"+{extra}" if extra else "")
+
+
+def pytest_report_header(config):
+    lines = [f"ComfyUI backends: {', '.join(backends(config))}; e2e on "
+             + ", ".join(f"{b} × {describe_frontend(b, f)}" for b, f in e2e_matrix(config))]
+    if backend_skip_reason(config):
+        lines.append(backend_skip_reason(config))
+    return lines
 
 
 def pytest_generate_tests(metafunc):
-    if "frontend" in metafunc.fixturenames:
-        fes = [f.strip() for f in metafunc.config.getoption("--e2e-frontends").split(",") if f.strip()]
-        metafunc.parametrize("frontend", fes, scope="session")
+    names_ = metafunc.fixturenames
+    if "frontend" in names_:
+        pairs = e2e_matrix(metafunc.config)
+        if "backend" in names_:
+            metafunc.parametrize(("backend", "frontend"), pairs, scope="session",
+                                 ids=[f"{b}-{f}" for b, f in pairs])
+        else:
+            fes = list(dict.fromkeys(f for _, f in pairs))
+            metafunc.parametrize("frontend", fes, scope="session")
+    elif "backend" in names_:
+        metafunc.parametrize("backend", backends(metafunc.config), scope="session")
 
 
-def server_for(frontend: str) -> ComfyServer:
-    """One server per frontend; ``<version>+vue`` switches Nodes 2.0 (Comfy.VueNodes.Enabled) on."""
-    if frontend not in _servers:
+def server_for(frontend: str, backend: str | None = None) -> ComfyServer:
+    """One server per (backend, frontend); ``<version>+vue`` switches Nodes 2.0 (Comfy.VueNodes.Enabled) on."""
+    backend = backend or default_backend()
+    key = f"{backend}/{frontend}"
+    if key not in _servers:
         version, _, extra = frontend.partition("+")
         settings = {"Comfy.VueNodes.Enabled": True} if extra == "vue" else {}
-        _servers[frontend] = ComfyServer(frontend=version, settings=settings).start()
-    return _servers[frontend]
+        _servers[key] = ComfyServer(frontend=version, settings=settings, backend=backend).start()
+    return _servers[key]
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -57,9 +145,15 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def comfy(request) -> ComfyServer:
-    """The default real ComfyUI server with this pack loaded."""
-    return server_for(request.config.getoption("--frontend"))
+def backend() -> str:
+    """The ComfyUI version a test runs on (parametrized by --backends; this is the fallback)."""
+    return default_backend()
+
+
+@pytest.fixture(scope="session")
+def comfy(request, backend) -> ComfyServer:
+    """The real ComfyUI server of the test's backend, with this pack loaded."""
+    return server_for(request.config.getoption("--frontend"), backend)
 
 
 @pytest.fixture
@@ -102,7 +196,7 @@ IGNORED_CONSOLE = re.compile(r"comfy\.org|user\.css|/api/jobs|Failed to load res
                              r"ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|net::ERR_")
 
 
-OURS = re.compile(r"comfyui-dataset-gates|Dataset Gates|datasete|dsg-")
+OURS = re.compile(re.escape(PACK_NAME) + "|" + re.escape(names.PACK))   # our files, our log prefix
 
 
 class Page:
@@ -119,8 +213,12 @@ class Page:
         self.page.goto(self.server.url, wait_until="domcontentloaded")
         self.page.wait_for_function("() => window.app && app.graph && app.canvas && window.LiteGraph",
                                     timeout=60000)
-        self.page.wait_for_function("() => app.extensions?.some(e => e.name === 'datasete.ImageGate')",
+        self.page.wait_for_function(f"() => app.extensions?.some(e => e.name === '{names.EXTENSION}')",
                                     timeout=30000)
+        # Frontends with a workflow store (1.49.6 for one) restore the last open workflow tab after
+        # app.graph exists, replacing whatever a test built in between: wait until that is done.
+        self.page.wait_for_function("() => { const w = app.extensionManager?.workflow;"
+                                    " return !w || !!w.activeWorkflow }", timeout=30000)
         return self
 
     def js(self, expr, arg=None):

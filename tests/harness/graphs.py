@@ -24,26 +24,73 @@ def noise_image(folder: str, w: int, h: int, name: str | None = None, seed: int 
     return name
 
 
-def gate_graph(image_name: str, routes: int = 3, labels: str = "", batch: int = 1, prefix: str | None = None,
-               timeout: int = 0, on_timeout: str = "stop", gate_id: str = "2") -> tuple[dict, str]:
-    """LoadImage -> [RepeatImageBatch] -> ImageGate -> SaveImage per route, mask -> MaskToImage -> SaveImage.
+class Node:
+    """One node of a Graph; ``node.out(i)`` is the link to its output ``i``."""
 
-    Returns (prompt, prefix); saved files are ``<prefix>_route<k>_*.png`` and ``<prefix>_mask_*.png``.
+    def __init__(self, graph: Graph, node_id: str, class_type: str, inputs: dict):
+        self.graph, self.id, self.class_type, self.inputs = graph, node_id, class_type, inputs
+
+    def out(self, index: int) -> list:
+        return [self.id, index]
+
+    def set(self, **inputs) -> Node:
+        self.inputs.update(inputs)
+        return self
+
+
+class Graph:
+    """An API-format prompt, built the way ComfyUI's own tests/execution build theirs.
+
+        g = Graph()
+        load = g.node("LoadImage", image="x.png")
+        gate = g.node("ImageGate", image=load.out(0), routes=2)
+        client.queue(g.prompt())
     """
-    prefix = prefix or "t" + uuid.uuid4().hex[:8]
-    g: dict = {"1": {"class_type": "LoadImage", "inputs": {"image": image_name}}}
-    src = ["1", 0]
-    if batch > 1:
-        g["9"] = {"class_type": "RepeatImageBatch", "inputs": {"image": src, "amount": batch}}
-        src = ["9", 0]
-    g[gate_id] = {"class_type": "ImageGate", "inputs": {"image": src, "routes": routes, "labels": labels,
-                                                       "timeout_seconds": timeout, "on_timeout": on_timeout}}
-    for k in range(1, routes + 1):
-        g[f"{10 + k}"] = {"class_type": "SaveImage",
-                          "inputs": {"images": [gate_id, k], "filename_prefix": f"{prefix}_route{k}"}}
-    g["30"] = {"class_type": "MaskToImage", "inputs": {"mask": [gate_id, 0]}}
-    g["31"] = {"class_type": "SaveImage", "inputs": {"images": ["30", 0], "filename_prefix": f"{prefix}_mask"}}
-    return g, prefix
+
+    def __init__(self):
+        self.nodes: dict[str, Node] = {}
+
+    def node(self, class_type: str, node_id: str | None = None, **inputs) -> Node:
+        node_id = str(node_id or len(self.nodes) + 1)
+        while node_id in self.nodes:
+            node_id = str(int(node_id) + 1) if node_id.isdigit() else node_id + "_"
+        node = self.nodes[node_id] = Node(self, node_id, class_type, inputs)
+        return node
+
+    def prompt(self) -> dict:
+        return {i: {"class_type": n.class_type, "inputs": dict(n.inputs)} for i, n in self.nodes.items()}
+
+
+class GateGraph:
+    """LoadImage -> [RepeatImageBatch] -> ImageGate -> SaveImage per route; mask -> MaskToImage -> SaveImage.
+
+    Unpacks as ``(prompt, prefix)``; saved files are ``<prefix>_route<k>_*.png``
+    and ``<prefix>_mask_*.png``. ``gate``, ``savers[k]`` and ``mask_saver`` are its nodes.
+    """
+
+    def __init__(self, image_name: str, routes: int = 3, labels: str = "", batch: int = 1,
+                 prefix: str | None = None, timeout: int = 0, on_timeout: str = "stop"):
+        self.prefix = prefix or "t" + uuid.uuid4().hex[:8]
+        self.graph = g = Graph()
+        src = g.node("LoadImage", image=image_name)
+        if batch > 1:
+            src = g.node("RepeatImageBatch", image=src.out(0), amount=batch)
+        self.gate = g.node("ImageGate", image=src.out(0), routes=routes, labels=labels,
+                           timeout_seconds=timeout, on_timeout=on_timeout)
+        self.savers = {k: g.node("SaveImage", images=self.gate.out(k), filename_prefix=f"{self.prefix}_route{k}")
+                       for k in range(1, routes + 1)}
+        to_image = g.node("MaskToImage", mask=self.gate.out(0))
+        self.mask_saver = g.node("SaveImage", images=to_image.out(0), filename_prefix=f"{self.prefix}_mask")
+
+    def prompt(self) -> dict:
+        return self.graph.prompt()
+
+    def __iter__(self):
+        return iter((self.prompt(), self.prefix))
+
+
+def gate_graph(image_name: str, **options) -> GateGraph:
+    return GateGraph(image_name, **options)
 
 
 def saved(output_dir: str, prefix: str) -> list:

@@ -1,5 +1,7 @@
-"""Page-side helpers for the e2e tests: build graphs with LiteGraph, queue, read the gate's DOM."""
+"""Page-side helpers for the e2e tests: build graphs with LiteGraph, queue, and the gate panel's page object."""
 from __future__ import annotations
+
+from gates.names import CSS_PREFIX
 
 BUILD_GATE_GRAPH = """
 ({image, routes, labels, prefix, batch, timeout}) => {
@@ -50,25 +52,99 @@ def run_to_pause(page, api):
     """Queue the page's graph, wait for the gate's buttons; return the paused prompt's id."""
     queue(page)
     wait_buttons(page)
-    return api.get("/datasete_gate/pending")[1]["pending"][0]["prompt_id"]
+    return api.pending()[0]["prompt_id"]
+
+
+P = CSS_PREFIX
+PANEL = f".{P}panel"
+
+
+class GatePanel:
+    """Page object of the gates' in-node panels: every selector of the panel lives here."""
+
+    panel = PANEL
+    button = f"{PANEL} button"
+    route = f"{PANEL} button.{P}route"
+    mask = f"{PANEL} button.{P}mask"
+    stop = f"{PANEL} button.{P}stop"
+    preview = f"{PANEL} img.{P}preview"
+    status = f"{PANEL} .{P}status"
+    big = f".{P}big"
+
+    def __init__(self, page):
+        self.page = page                      # harness.fixtures.Page
+
+    def buttons(self) -> list:
+        return self.page.js(f"() => [...document.querySelectorAll('{self.button}')].filter(b => b.offsetParent)"
+                            ".map(b => b.textContent)")
+
+    def wait_buttons(self, timeout=30000):
+        self.page.page.wait_for_function(
+            f"() => [...document.querySelectorAll('{self.route}')].some(b => b.offsetParent)", timeout=timeout)
+
+    def wait_no_buttons(self, timeout=15000):
+        self.page.page.wait_for_function(
+            f"() => ![...document.querySelectorAll('{self.route}')].some(b => b.offsetParent)", timeout=timeout)
+
+    def click_route(self, label):
+        self.page.page.locator(self.route, has_text=label).first.click()
+
+    def click_mask(self):
+        self.page.page.locator(self.mask).first.click()
+
+    def click_stop(self):
+        self.page.page.locator(self.stop).first.click()
+
+    def mask_text(self) -> str:
+        return self.page.js(f"() => document.querySelector('{self.mask}')?.textContent ?? ''")
+
+    def wait_mask_marked(self, timeout=15000):
+        self.page.page.wait_for_function(
+            f"() => document.querySelector('{self.mask}')?.textContent.includes('\u2713')", timeout=timeout)
+
+    def preview_count(self) -> int:
+        return self.page.js(f"() => document.querySelectorAll('{self.preview}').length")
+
+    def preview_loaded(self, width) -> bool:
+        return self.page.js(f"(w) => [...document.querySelectorAll('{self.preview}')]"
+                            ".some(i => i.complete && i.naturalWidth === w)", width)
+
+    def status_text(self) -> str:
+        return self.page.js(f"() => document.querySelector('{self.status}')?.textContent ?? ''")
+
+    def enlarge_first(self):
+        self.page.page.locator(self.preview).first.click()
+        self.page.page.wait_for_selector(f"{self.big} img", timeout=5000)
+
+    def close_enlarged(self):
+        self.page.page.locator(self.big).click()
+
+    def enlarged_open(self) -> bool:
+        return self.page.js(f"() => !!document.querySelector('{self.big}')")
+
+    def any_shown(self) -> bool:
+        return self.page.js(f"() => !!document.querySelector('{self.panel}')")
+
+    def token_on(self, path):
+        """The pause token shown on a node (None when idle). ``path`` = [id] or [host id, inner id]."""
+        return self.page.js(
+            """(path) => { let g = app.rootGraph ?? app.graph, node = null;
+               for (const id of path) { node = g?.getNodeById(id); g = node?.subgraph; }
+               const w = node?.widgets?.find(w => w.name === 'gate_panel');
+               return w?.element?.dataset?.token ?? null; }""", path)
 
 
 def buttons(page):
-    return page.js("() => [...document.querySelectorAll('.dsg-panel button')].filter(b => b.offsetParent)"
-                   ".map(b => b.textContent)")
+    return GatePanel(page).buttons()
 
 
 def wait_buttons(page, timeout=30000):
-    page.page.wait_for_function(
-        "() => [...document.querySelectorAll('.dsg-panel button.dsg-route')].some(b => b.offsetParent)",
-        timeout=timeout)
+    GatePanel(page).wait_buttons(timeout)
 
 
 def wait_no_buttons(page, timeout=15000):
-    page.page.wait_for_function(
-        "() => ![...document.querySelectorAll('.dsg-panel button.dsg-route')].some(b => b.offsetParent)",
-        timeout=timeout)
+    GatePanel(page).wait_no_buttons(timeout)
 
 
 def click_route(page, label):
-    page.page.locator(".dsg-panel button.dsg-route", has_text=label).first.click()
+    GatePanel(page).click_route(label)

@@ -7,8 +7,18 @@ import time
 import numpy as np
 from PIL import Image
 
+from gates.names import ROUTE_PENDING
 from harness.comfy import Client, ComfyServer
-from harness.graphs import gate_graph, noise_image
+from harness.graphs import Graph, gate_graph, noise_image
+
+
+def load_and_save(folder, index, out_folder):
+    """FolderImageLoader -> SaveImageToFolder (overwrite); returns (prompt, saver node)."""
+    g = Graph()
+    load = g.node("FolderImageLoader", folder=folder, index=index, depth=0)
+    saver = g.node("SaveImageToFolder", image=load.out(0), folder=out_folder, filename=load.out(3), format="png",
+                   on_conflict="overwrite", save_empty_mask=False)
+    return g.prompt(), saver
 
 
 def partial_files(root):
@@ -19,9 +29,9 @@ def partial_files(root):
     return out
 
 
-def test_sigterm_during_a_pause_exits_fast_and_leaves_nothing_pending(tmp_path):
+def test_sigterm_during_a_pause_exits_fast_and_leaves_nothing_pending(tmp_path, backend):
     base = str(tmp_path / "base")
-    srv = ComfyServer(base=base).start()
+    srv = ComfyServer(base=base, backend=backend).start()
     try:
         c = Client(srv.url)
         image = noise_image(srv.folder("input"), 1024, 1024)     # big enough that the full PNG is being written
@@ -40,10 +50,10 @@ def test_sigterm_during_a_pause_exits_fast_and_leaves_nothing_pending(tmp_path):
     assert partial_files(os.path.join(base, "output")) == []
     assert not [f for f in os.listdir(os.path.join(base, "output")) if f.startswith(prefix)]
 
-    again = ComfyServer(base=base).start()               # the same folders, restarted
+    again = ComfyServer(base=base, backend=backend).start()     # the same folders, restarted
     try:
         c = Client(again.url)
-        assert c.get("/datasete_gate/pending")[1] == {"pending": []}
+        assert c.get(ROUTE_PENDING)[1] == {"pending": []}
         q = c.get("/queue")[1]
         assert q["queue_running"] == [] and q["queue_pending"] == []
         prompt, prefix = gate_graph(image, routes=2)     # and a gate works after the restart
@@ -66,15 +76,10 @@ def test_cancel_during_a_save_leaves_the_old_file_or_the_whole_new_one(comfy, cl
         noise_image(src, 3072, 3072, "big.png", seed=i)      # a new source each time (no cached run), slow to save
         Image.new("RGB", (8, 8), (255, 0, 0)).save(target)
         old = open(target, "rb").read()
-        prompt = {
-            "1": {"class_type": "FolderImageLoader", "inputs": {"folder": "fault_save", "index": 0, "depth": 0}},
-            "2": {"class_type": "SaveImageToFolder", "inputs": {
-                "image": ["1", 0], "folder": "fault_save", "filename": ["1", 3], "format": "png",
-                "on_conflict": "overwrite", "save_empty_mask": False}},
-        }
+        prompt, saver = load_and_save("fault_save", 0, "fault_save")
         m = client.mark()
         pid = client.queue(prompt)
-        client.wait_event("executing", pid, 120, since=m, node="2")
+        client.wait_event("executing", pid, 120, since=m, node=saver.id)
         time.sleep(delay)
         client.post("/interrupt", {})
         end = client.wait_end(pid, 120, since=m)
@@ -100,12 +105,7 @@ def test_loader_follows_a_folder_that_changes_between_runs(comfy, client):
     out = comfy.folder(f"output/{name}")
 
     def run(index):
-        prompt = {
-            "1": {"class_type": "FolderImageLoader", "inputs": {"folder": name, "index": index, "depth": 0}},
-            "2": {"class_type": "SaveImageToFolder", "inputs": {
-                "image": ["1", 0], "folder": name, "filename": ["1", 3], "format": "png",
-                "on_conflict": "overwrite", "save_empty_mask": False}},
-        }
+        prompt, _ = load_and_save(name, index, name)
         m = client.mark()
         pid = client.queue(prompt)
         end = client.wait_end(pid, 60, since=m)

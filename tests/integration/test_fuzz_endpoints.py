@@ -6,14 +6,15 @@ The case counts are printed (pytest -s, or the summary with -rA).
 """
 import json
 import os
-import zlib
 import struct
+import zlib
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from gates.names import ROUTE_CHOICE, ROUTE_MASK, ROUTE_PENDING, ROUTE_PREFIX
 from harness.comfy import multipart
 from harness.graphs import gate_graph, kinds, noise_image, png_bytes
 
@@ -76,7 +77,7 @@ def check(status, data, what):
 
 
 def still_waiting(p):
-    pending = p["client"].get("/datasete_gate/pending")[1]["pending"]
+    pending = p["client"].get(ROUTE_PENDING)[1]["pending"]
     assert [x["token"] for x in pending] == [p["show"]["token"]], "the gate stopped waiting"
 
 
@@ -107,10 +108,10 @@ def test_fuzz_choice(paused, body, use_id, use_token, form):
         if fields.get("id") == show["id"] and fields.get("token") == show["token"] \
                 and valid_answer(fields.get("message")):
             fields["message"] = "0"
-        status, data = c.request("POST", "/datasete_gate/choice", raw=urlencode(fields).encode(),
+        status, data = c.request("POST", ROUTE_CHOICE, raw=urlencode(fields).encode(),
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     else:
-        status, data = c.post("/datasete_gate/choice", body)
+        status, data = c.post(ROUTE_CHOICE, body)
     check(status, data, body)
     assert status != 200, f"an invalid answer was taken: {body}"
     still_waiting(paused)
@@ -138,7 +139,7 @@ def test_fuzz_mask_multipart(paused, data, use_token, cut, extra):
     if cut is not None:
         body = body[:cut]                                           # a truncated multipart body
     COUNTS["mask"] += 1
-    status, resp = c.request("POST", "/datasete_gate/mask", raw=body, headers={"Content-Type": ctype})
+    status, resp = c.request("POST", ROUTE_MASK, raw=body, headers={"Content-Type": ctype})
     check(status, resp, (len(data), use_token, cut))
     if status == 200:
         assert use_token, "a mask was taken without the pause's token"
@@ -155,7 +156,7 @@ def test_fuzz_mask_multipart(paused, data, use_token, cut, extra):
 def test_fuzz_mask_refs(paused, ref):
     c, show = paused["client"], paused["show"]
     COUNTS["mask"] += 1
-    status, data = c.post("/datasete_gate/mask", {"id": show["id"], "token": show["token"], "ref": ref})
+    status, data = c.post(ROUTE_MASK, {"id": show["id"], "token": show["token"], "ref": ref})
     check(status, data, ref)
     assert status != 200, f"a ref outside ComfyUI's folders (or no file) was taken: {ref!r}"
     still_waiting(paused)
@@ -169,7 +170,8 @@ def test_fuzz_mask_refs(paused, ref):
 def test_fuzz_raw_bodies(paused, raw, ctype, route):
     c = paused["client"]
     COUNTS["raw"] += 1
-    status, data = c.request("POST", f"/datasete_gate/{route}", raw=raw, headers={"Content-Type": ctype} if ctype else {})
+    status, data = c.request("POST", f"{ROUTE_PREFIX}/{route}", raw=raw,
+                             headers={"Content-Type": ctype} if ctype else {})
     check(status, data, (route, ctype, raw[:40]))
     assert status != 200
     still_waiting(paused)
@@ -182,10 +184,11 @@ def test_without_the_pause_token_nothing_routes_stops_or_uploads(paused):
     for token in (None, "", show["token"][:-1], show["token"] + "x", show["token"].upper(), "\u00e9" * 22):
         body = {**other, **({"token": token} if token is not None else {})}
         for message in (1, "__cancel__"):
-            status, data = c.post("/datasete_gate/choice", {**body, "message": message})
+            status, data = c.post(ROUTE_CHOICE, {**body, "message": message})
             assert status in (400, 409), (token, message, status, data)
-        png_body, ctype = multipart({k: v for k, v in body.items()}, {"mask": ("m.png", png_bytes(Image.new("L", (4, 4), 255)))})
-        status, data = c.request("POST", "/datasete_gate/mask", raw=png_body, headers={"Content-Type": ctype})
+        white = png_bytes(Image.new("L", (4, 4), 255))
+        png_body, ctype = multipart(dict(body), {"mask": ("m.png", white)})
+        status, data = c.request("POST", ROUTE_MASK, raw=png_body, headers={"Content-Type": ctype})
         assert status in (400, 409), (token, status, data)
         still_waiting(paused)
 

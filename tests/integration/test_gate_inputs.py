@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gates.names import EVENT_READY, EVENT_SHOW, ROUTE_CHOICE, ROUTE_MASK, ROUTE_PENDING, ROUTE_PREFIX, TEMP_SUBFOLDER
 from harness.graphs import gate_graph, noise_image, png_bytes, saved
 
 
@@ -48,10 +49,10 @@ def test_bad_requests_get_4xx_json_and_the_gate_keeps_waiting(comfy, client, ima
         ("mask", {"id": nid, "token": tok}, 400),                            # neither mask nor ref
     ]
     for route, body, want in bad:
-        status, data = client.post(f"/datasete_gate/{route}", body)
+        status, data = client.post(f"{ROUTE_PREFIX}/{route}", body)
         assert status == want, (route, body, status, data)
         assert isinstance(data, dict) and data.get("error"), (route, body, data)
-    status, data = client.request("POST", "/datasete_gate/choice", raw=b"{not json",
+    status, data = client.request("POST", ROUTE_CHOICE, raw=b"{not json",
                                   headers={"Content-Type": "application/json"})
     assert status == 400 and "JSON" in data["error"]
     assert post_mask(client, show, b"this is not an image")[0] == 400        # not an image
@@ -61,7 +62,7 @@ def test_bad_requests_get_4xx_json_and_the_gate_keeps_waiting(comfy, client, ima
     status, data = post_mask(client, show, big)
     assert status in (400, 413) and data.get("error")                        # oversized
     # still waiting, and still answerable
-    assert [p["token"] for p in client.get("/datasete_gate/pending")[1]["pending"]] == [tok]
+    assert [p["token"] for p in client.pending()] == [tok]
     assert client.choose(show, 3)[0] == 200
     assert client.wait_end(pid)["type"] == "execution_success"
     assert [f.split("_")[1] for f in saved(comfy.folder("output"), prefix)] == ["mask", "route3"]
@@ -105,7 +106,7 @@ def test_editor_file_ref_of_another_size_fits_a_batch_of_two(comfy, client, imag
     ed.paste((9, 9, 9, 0), (0, 0, 80, 120))          # painted = transparent, left half
     name = f"clipspace-painted-masked-{uuid.uuid4().hex[:6]}.png"
     ed.save(comfy.folder(f"input/clipspace/{name}"))
-    status, data = client.post("/datasete_gate/mask", {"id": show["id"], "token": show["token"],
+    status, data = client.post(ROUTE_MASK, {"id": show["id"], "token": show["token"],
                                                        "ref": {"filename": name, "subfolder": "clipspace",
                                                                "type": "input"}})
     assert status == 200, data
@@ -128,22 +129,23 @@ def test_show_message_is_small_for_4096_and_pending_tracks_the_pause(comfy, clie
     prompt, prefix = gate_graph(big, routes=10, labels=",".join(f"label number {i}" for i in range(10)))
     mark = client.mark()
     pid = client.queue(prompt)
-    ev = client.wait_for(lambda e: e.get("type") == "datasete-gate-show", since=mark, timeout=120)
+    ev = client.wait_for(lambda e: e.get("type") == EVENT_SHOW, since=mark, timeout=120)
     assert ev["_size"] < 2048, ev["_size"]
     show = ev["data"]
     assert show["width"] == 4096 and max(show["previews"][0]["width"], show["previews"][0]["height"]) <= 1024
-    pending = client.get("/datasete_gate/pending")[1]["pending"]
+    pending = client.pending()
     assert [p["token"] for p in pending] == [show["token"]]
     # the preview is served by ComfyUI's /view; the full PNG arrives for the MaskEditor
-    status, _ = client.request("GET", "/view?filename={filename}&subfolder={subfolder}&type=temp".format(**show["previews"][0]))
+    ref = show["previews"][0]
+    status, _ = client.request("GET", f"/view?filename={ref['filename']}&subfolder={ref['subfolder']}&type=temp")
     assert status == 200
-    client.wait_for(lambda e: e.get("type") == "datasete-gate-ready", since=mark, timeout=60)
-    p = client.get("/datasete_gate/pending")[1]["pending"][0]
+    client.wait_for(lambda e: e.get("type") == EVENT_READY, since=mark, timeout=60)
+    p = client.pending()[0]
     assert p["full_ready"] and os.path.exists(os.path.join(comfy.folder("temp"), p["full"][0]["subfolder"],
                                                            p["full"][0]["filename"]))
     client.choose(show, 1)
     assert client.wait_end(pid, timeout=120)["type"] == "execution_success"
-    assert client.get("/datasete_gate/pending")[1] == {"pending": []}
+    assert client.get(ROUTE_PENDING)[1] == {"pending": []}
     # the pause's preview files are cleaned up
-    tmp = os.path.join(comfy.folder("temp"), "datasete_gate")
+    tmp = os.path.join(comfy.folder("temp"), TEMP_SUBFOLDER)
     assert not [f for f in os.listdir(tmp) if f.startswith(show["token"])]

@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from gates.names import ROUTE_CHOICE, ROUTE_PENDING
 from harness.graphs import gate_graph, noise_image, saved
 
 
@@ -13,20 +14,21 @@ def image(comfy):
 
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_answering_route_k_runs_only_route_k_and_the_mask_branch(comfy, client, image, k):
-    prompt, prefix = gate_graph(image, routes=3, labels="keep,reject,fix")
+    gg = gate_graph(image, routes=3, labels="keep,reject,fix")
+    prompt, prefix = gg
     pid = client.queue(prompt)
-    show = client.wait_gate("2")
+    show = client.wait_gate(gg.gate.id)
     assert show["labels"] == ["keep", "reject", "fix"] and show["routes"] == 3
     assert client.choose(show, k) == (200, {"ok": True, "taken": k})
     end = client.wait_end(pid)
     assert end["type"] == "execution_success"
     files = saved(comfy.folder("output"), prefix)
     assert [f.split("_")[1] for f in files] == sorted(["mask", f"route{k}"])
-    hist = client.history(pid)
-    assert hist["outputs"]["2"]["gate_decision"] == [{"route": k, "label": ["keep", "reject", "fix"][k - 1],
+    hist = client.wait_history(pid)
+    assert hist["outputs"][gg.gate.id]["gate_decision"] == [{"route": k, "label": ["keep", "reject", "fix"][k - 1],
                                                      "how": "routed"}]
     saved_nodes = {n for n, o in hist["outputs"].items() if o.get("images")}
-    assert saved_nodes == {f"{10 + k}", "31"}
+    assert saved_nodes == {gg.savers[k].id, gg.mask_saver.id}
 
 
 def test_stop_interrupts_and_saves_nothing_downstream(comfy, client, image):
@@ -36,7 +38,7 @@ def test_stop_interrupts_and_saves_nothing_downstream(comfy, client, image):
     assert client.choose(show, "__cancel__")[0] == 200
     assert client.wait_end(pid)["type"] == "execution_interrupted"
     assert saved(comfy.folder("output"), prefix) == []
-    assert client.get("/datasete_gate/pending")[1] == {"pending": []}
+    assert client.get(ROUTE_PENDING)[1] == {"pending": []}
 
 
 @pytest.mark.parametrize("with_prompt_id", [False, True])
@@ -56,7 +58,7 @@ def test_comfyui_interrupt_ends_a_waiting_gate_and_the_next_prompt_routes(comfy,
     show2 = client.wait_gate(since=mark)                      # the next prompt pauses (no stale cancel)
     assert show2["token"] != show["token"] and show2["prompt_id"] == pid2
     time.sleep(0.3)
-    assert client.get("/datasete_gate/pending")[1]["pending"][0]["token"] == show2["token"]  # still waiting
+    assert client.get(ROUTE_PENDING)[1]["pending"][0]["token"] == show2["token"]  # still waiting
     assert client.choose(show, 1)[0] == 409           # the old token cannot answer it
     assert client.choose(show2, 2)[0] == 200
     assert client.wait_end(pid2)["type"] == "execution_success"
@@ -66,7 +68,7 @@ def test_comfyui_interrupt_ends_a_waiting_gate_and_the_next_prompt_routes(comfy,
 
 def test_the_same_prompt_pauses_every_time(comfy, client, image):
     prompt, prefix = gate_graph(image)
-    for i in range(2):
+    for _ in range(2):
         mark = client.mark()
         pid = client.queue(prompt)
         show = client.wait_gate(since=mark)
@@ -76,20 +78,21 @@ def test_the_same_prompt_pauses_every_time(comfy, client, image):
 
 
 def test_two_gates_pause_in_turn_and_answers_do_not_cross(comfy, client, image):
-    g, prefix = gate_graph(image, routes=2)
+    gg = gate_graph(image, routes=2)
+    prefix = gg.prefix
     # a second gate on route 1 of the first
-    g["40"] = {"class_type": "ImageGate", "inputs": {"image": ["2", 1], "routes": 2, "labels": "a,b"}}
-    g["41"] = {"class_type": "SaveImage", "inputs": {"images": ["40", 2], "filename_prefix": f"{prefix}_second"}}
-    pid = client.queue(g)
-    first = client.wait_gate("2")
-    assert [p["id"] for p in client.get("/datasete_gate/pending")[1]["pending"]] == ["2"]
+    gate2 = gg.graph.node("ImageGate", image=gg.gate.out(1), routes=2, labels="a,b")
+    gg.graph.node("SaveImage", images=gate2.out(2), filename_prefix=f"{prefix}_second")
+    pid = client.queue(gg.prompt())
+    first = client.wait_gate(gg.gate.id)
+    assert [p["id"] for p in client.get(ROUTE_PENDING)[1]["pending"]] == [gg.gate.id]
     # an answer for the second gate while only the first waits changes nothing
-    assert client.post("/datasete_gate/choice", {"id": "40", "token": first["token"], "message": 1})[0] == 404
+    assert client.post(ROUTE_CHOICE, {"id": gate2.id, "token": first["token"], "message": 1})[0] == 404
     client.choose(first, 1)
-    second = client.wait_gate("40")  # only the first gate's event came before
+    second = client.wait_gate(gate2.id)  # only the first gate's event came before
     assert second["token"] != first["token"]
     assert client.choose(first, 2)[0] == 409          # stale token of the first pause
-    assert client.get("/datasete_gate/pending")[1]["pending"][0]["id"] == "40"
+    assert client.get(ROUTE_PENDING)[1]["pending"][0]["id"] == gate2.id
     client.choose(second, 2)
     assert client.wait_end(pid)["type"] == "execution_success"
     names = saved(comfy.folder("output"), prefix)
@@ -98,12 +101,12 @@ def test_two_gates_pause_in_turn_and_answers_do_not_cross(comfy, client, image):
 
 
 def test_timeout_with_a_route_action_routes_and_with_stop_interrupts(comfy, client, image):
-    prompt, prefix = gate_graph(image, timeout=1, on_timeout="route 2")
-    pid = client.queue(prompt)
+    gg = gate_graph(image, timeout=1, on_timeout="route 2")
+    pid = client.queue(gg.prompt())
     show = client.wait_gate()
     assert show["timeout"] == 1 and show["deadline"] > show["started_at"]
     assert client.wait_end(pid, timeout=10)["type"] == "execution_success"
-    assert client.history(pid)["outputs"]["2"]["gate_decision"][0]["route"] == 2
+    assert client.wait_history(pid)["outputs"][gg.gate.id]["gate_decision"][0]["route"] == 2
     prompt, prefix = gate_graph(image, timeout=1, on_timeout="stop")
     pid = client.queue(prompt)
     assert client.wait_end(pid, timeout=10)["type"] == "execution_interrupted"

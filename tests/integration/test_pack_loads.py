@@ -1,4 +1,14 @@
 """The real ComfyUI server loads the pack."""
+from gates.names import CATEGORY, ROUTE_PENDING
+from harness.comfy import PACK_NAME
+
+
+def test_every_node_of_the_pack_is_in_the_dataset_gates_category(client):
+    status, info = client.get("/object_info")
+    assert status == 200
+    ours = {k: v for k, v in info.items() if PACK_NAME in str(v.get("python_module", ""))}
+    assert {"ImageGate", "FolderImageLoader", "SaveImageToFolder"} <= set(ours)
+    assert {k: v["category"] for k, v in ours.items()} == {k: "Dataset Gates" for k in ours}
 
 
 def test_image_gate_is_in_object_info(comfy, client):
@@ -7,23 +17,23 @@ def test_image_gate_is_in_object_info(comfy, client):
     node = info["ImageGate"]
     assert node["output"] == ["MASK"] + ["IMAGE"] * 10
     assert node["output_name"] == ["mask"] + [f"route_{i}" for i in range(1, 11)]
-    assert node["category"] == "Datasete Gates"
+    assert node["category"] == CATEGORY == "Dataset Gates"
     assert node["display_name"] == "Image Gate (Manual Router)"
     assert node["input"]["required"]["routes"][1]["max"] == 10
 
 
 def test_server_log_shows_no_import_error_for_the_pack(comfy, client):
     log = comfy.log_text()
-    times = [l for l in log.splitlines() if "seconds" in l and l.rstrip().endswith("comfyui-dataset-gates")]
+    times = [line for line in log.splitlines() if "seconds" in line and line.rstrip().endswith("comfyui-dataset-gates")]
     assert times, "the pack is not in ComfyUI's 'Import times for custom nodes'"
-    assert all("IMPORT FAILED" not in l for l in times)
-    assert not [l for l in log.splitlines() if l.startswith("Cannot import") and "dataset-gates" in l]
+    assert all("IMPORT FAILED" not in line for line in times)
+    assert not [line for line in log.splitlines() if line.startswith("Cannot import") and "dataset-gates" in line]
 
 
 def test_pack_routes_answer(client):
-    status, data = client.get("/datasete_gate/pending")
+    status, data = client.get(ROUTE_PENDING)
     assert status == 200 and data == {"pending": []}
-    status, _ = client.get("/api/datasete_gate/pending")
+    status, _ = client.get("/api" + ROUTE_PENDING)
     assert status == 200
 
 
@@ -38,4 +48,4 @@ def test_loader_and_saver_are_in_object_info(client):
     assert info["FolderImageLoader"]["input"]["required"]["index"][1]["control_after_generate"] is True
     assert info["SaveImageToFolder"]["output_node"] is True
     assert {n["category"] for k, n in info.items() if k in ("ImageGate", "FolderImageLoader", "SaveImageToFolder")} \
-        == {"Datasete Gates"}
+        == {CATEGORY}

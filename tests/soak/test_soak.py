@@ -15,6 +15,7 @@ import time
 import numpy as np
 from PIL import Image
 
+from gates.names import ROUTE_PENDING, TEMP_SUBFOLDER
 from harness.comfy import Client, ComfyServer
 from harness.fixtures import Page
 from harness.graphs import gate_graph, kinds, noise_image, png_bytes, saved
@@ -91,7 +92,7 @@ def test_soak(browser):
 
         q = c.get("/queue")[1]
         assert q["queue_running"] == [] and q["queue_pending"] == []
-        assert c.get("/datasete_gate/pending")[1] == {"pending": []}
+        assert c.get(ROUTE_PENDING)[1] == {"pending": []}
         out = srv.folder("output")
         for prefix, (want, painted) in expected.items():
             got = kinds(out, prefix)
@@ -100,7 +101,7 @@ def test_soak(browser):
                 (mask,) = [f for f in saved(out, prefix) if "_mask_" in f]
                 peak = np.asarray(Image.open(os.path.join(out, mask)).convert("L")).max()
                 assert (peak > 0) == painted, f"{prefix}: mask painted={painted} but peak {peak}"
-        gate_temp = srv.folder("temp/datasete_gate")
+        gate_temp = srv.folder(f"temp/{TEMP_SUBFOLDER}")
         left = os.listdir(gate_temp) if os.path.isdir(gate_temp) else []
         assert left == [], f"preview files left behind: {left[:5]}"
         growth = rss1 - rss0

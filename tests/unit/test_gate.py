@@ -1,8 +1,9 @@
-# The plan's Task 3 and 5 tests, unchanged (its Task 4 mask tests need torch:
-# they are in test_gate_mask.py).
+"""The Image Gate node's pure parts: outputs, interface, labels, timeout. (Mask tests need torch:
+test_gate_mask.py.)"""
 import math
 
 from gates import gate
+
 
 def test_route_tuple_places_image_at_chosen():
     B = object()
@@ -22,14 +23,13 @@ def test_return_types_shape():
     assert len(gate.ImageGate.RETURN_TYPES) == gate.MAX_ROUTES + 1
     assert all(t == "IMAGE" for t in gate.ImageGate.RETURN_TYPES[1:])
 
-# ---- beyond the plan ----
 
 def test_interface_matches_the_spec():
     it = gate.ImageGate.INPUT_TYPES()
     assert set(it["required"]) == {"image", "routes"}
     assert it["required"]["routes"][1] == {**it["required"]["routes"][1], "default": 2, "min": 1, "max": 10}
     assert it["hidden"] == {"unique_id": "UNIQUE_ID"}
-    assert gate.ImageGate.CATEGORY == "Datasete Gates"
+    assert gate.ImageGate.CATEGORY == "Dataset Gates"
     assert gate.ImageGate.RETURN_NAMES == ("mask",) + tuple(f"route_{i}" for i in range(1, 11))
     for group in ("required", "optional"):
         for name, spec in it[group].items():

@@ -1,25 +1,32 @@
 import io
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="mask tensors need torch (scripts/setup-comfyui installs it)")
 import numpy as np
+import pytest
 from PIL import Image
 
-from gates import gate, imaging
+from gates import imaging
 from harness.graphs import png_bytes
 
-# ---- the plan's Task 4 tests, unchanged ----
+torch = pytest.importorskip("torch", reason="mask tensors need torch (scripts/setup-comfyui installs it)")
+
+
+def mask_for(data, image):
+    """What the gate puts on its mask output for an attached ``data``."""
+    return imaging.fit_mask(data, *image.shape[:3])
+
+
+# ---- a missing or painted mask ----
 
 def test_mask_from_stash_none_is_zeros():
     img = torch.zeros((1, 6, 4, 3))
-    m = gate.mask_from_stash(None, img)
+    m = mask_for(None, img)
     assert m.shape == (1, 6, 4) and float(m.max()) == 0.0
 
 def test_mask_from_stash_decodes_png():
-    buf = io.BytesIO(); Image.new("L", (4, 6), 255).save(buf, "PNG")
+    buf = io.BytesIO()
+    Image.new("L", (4, 6), 255).save(buf, "PNG")
     img = torch.zeros((1, 6, 4, 3))
-    m = gate.mask_from_stash(buf.getvalue(), img)
+    m = mask_for(buf.getvalue(), img)
     assert m.shape == (1, 6, 4) and float(m.min()) > 0.99
 
 # ---- resize and batch expansion ----
@@ -27,7 +34,7 @@ def test_mask_from_stash_decodes_png():
 def test_mask_is_resized_to_the_image_and_expanded_to_the_batch():
     m = Image.new("L", (20, 10), 0)
     m.paste(255, (0, 0, 10, 10))             # left half painted
-    out = gate.mask_from_stash(png_bytes(m), torch.zeros((2, 40, 80, 3)))
+    out = mask_for(png_bytes(m), torch.zeros((2, 40, 80, 3)))
     assert out.shape == (2, 40, 80) and out.dtype == torch.float32
     assert float(out[:, :, :35].min()) > 0.99 and float(out[:, :, 45:].max()) < 0.01
     assert torch.equal(out[0], out[1])

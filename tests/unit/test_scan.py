@@ -32,10 +32,10 @@ def test_depth(tmp_path):
 
 def test_sidecars(tmp_path):
     touch(str(tmp_path / "a.png"))
-    touch(str(tmp_path / "a.txt"), "a cat\n".encode())
+    touch(str(tmp_path / "a.txt"), b"a cat\n")
     touch(str(tmp_path / "b.png"))
     touch(str(tmp_path / "sub/c.png"))
-    touch(str(tmp_path / "sub/c.txt"), "\ufeffbom caption".encode("utf-8"))
+    touch(str(tmp_path / "sub/c.txt"), "\ufeffbom caption".encode())
     root = str(tmp_path)
     assert scan.read_sidecar(root, "a.png") == "a cat"
     assert scan.read_sidecar(root, "b.png") == ""

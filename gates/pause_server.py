@@ -1,0 +1,160 @@
+"""Pauses inside ComfyUI: the one PauseHub, the events to the page, the preview files.
+
+Imported only inside ComfyUI (lazily by the nodes, and by ``routes``). Every
+gate node waits through ``hold``: it opens a pause, lets the node show it,
+waits for the answer while watching ComfyUI's Cancel, and always tells the
+page the pause is over and deletes its files.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import folder_paths
+from server import PromptServer
+
+from . import imaging, names
+from .pauses import PauseHub, Stopped, TimedOut
+
+log = logging.getLogger(names.LOGGER)
+HUB = PauseHub()
+MAX_PREVIEWS = 16                 # a batch shows at most this many thumbnails
+# ComfyUI's Cancel only sets a flag; a waiting gate looks at it this often
+# (an answer wakes the gate at once, whatever this is).
+INTERRUPT_CHECK_SECONDS = 0.02
+_files_lock = threading.Lock()
+
+
+def current_prompt_id():
+    try:
+        from comfy_execution.utils import get_executing_context
+
+        ctx = get_executing_context()
+        if ctx is not None and getattr(ctx, "prompt_id", None):
+            return ctx.prompt_id
+    except ImportError:           # ComfyUI before the executing context existed
+        pass
+    return getattr(PromptServer.instance, "last_prompt_id", None)
+
+
+def send(event, data):
+    PromptServer.instance.send_sync(event, data)   # sid=None: every open tab
+
+
+def preview_dir():
+    d = os.path.join(folder_paths.get_temp_directory(), names.TEMP_SUBFOLDER)
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def file_ref(name, w, h):
+    return {"filename": name, "subfolder": names.TEMP_SUBFOLDER, "type": "temp", "width": w, "height": h}
+
+
+def remove_quietly(path):
+    try:
+        if path:
+            os.remove(path)
+    except OSError:
+        pass
+
+
+def _publish(tmp, final, pause):
+    """Rename a finished file into place unless its pause already ended (then nobody deletes it later)."""
+    with _files_lock:
+        if pause.ended:
+            os.remove(tmp)
+        else:
+            os.replace(tmp, final)
+
+
+def write_previews(pause, image, first: int = 0, count: int = MAX_PREVIEWS) -> list:
+    """Small JPEG previews of images ``first..first+count`` of ``image``; their refs."""
+    d = preview_dir()
+    frames = image[first:first + count]
+    small = imaging.downscale(frames)
+    refs = []
+    for i in range(int(small.shape[0])):
+        name = f"{pause.token}_{first + i}_preview.jpg"
+        tmp = os.path.join(d, name + ".part")
+        imaging.save_jpeg(imaging.tensor_to_uint8(small[i]), tmp)
+        _publish(tmp, os.path.join(d, name), pause)
+        refs.append(file_ref(name, int(small.shape[2]), int(small.shape[1])))
+    return refs
+
+
+def write_full_in_background(pause, image, indices) -> list:
+    """Full-resolution PNGs (for the MaskEditor) of ``indices``, written in a thread.
+
+    Returns their refs at once; EVENT_READY says when they exist. The writer
+    gives up between bands when the pause ends, so it never delays a resume.
+    """
+    d = preview_dir()
+    h, w = int(image.shape[1]), int(image.shape[2])
+    full = [file_ref(f"{pause.token}_{i}_full.png", w, h) for i in indices]
+    frames = [image[i].detach().cpu() for i in indices]
+
+    def write():
+        tmp = None
+        try:
+            for frame, ref in zip(frames, full):
+                tmp = os.path.join(d, ref["filename"] + ".part")
+                imaging.save_png_stoppable(frame, tmp, should_stop=lambda: pause.ended)
+                _publish(tmp, os.path.join(d, ref["filename"]), pause)
+            if HUB.update(pause, full_ready=True):
+                send(names.EVENT_READY, {"id": pause.node_id, "token": pause.token, "full": full})
+        except imaging.Abandoned:       # the pause ended first: nobody will open the editor on it
+            remove_quietly(tmp)
+        except Exception:
+            remove_quietly(tmp)
+            log.exception("Dataset Gates: writing the full-resolution preview failed")
+
+    threading.Thread(target=write, name="dataset-gates-full", daemon=True).start()
+    return full
+
+
+def show_images(pause, image):
+    """The usual show of an image pause: previews now, full PNGs in the background, then the event."""
+    b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
+    previews = write_previews(pause, image)
+    full = write_full_in_background(pause, image, range(len(previews)))
+    HUB.update(pause, previews=previews, full=full, full_ready=False, width=w, height=h, batch=b)
+    send(names.EVENT_SHOW, pause.public())
+
+
+def _forget_files(pause):
+    d = preview_dir()
+    with _files_lock:
+        for name in os.listdir(d):
+            if name.startswith(pause.token + "_") and not name.endswith(".part"):
+                remove_quietly(os.path.join(d, name))
+
+
+def hold(node_id, kind, show, timeout: float = 0):
+    """Pause ``node_id`` with ``kind``; ``show(pause)`` puts it on screen. Returns ``(outcome, pause)``.
+
+    outcome is "answered" (``pause.answer`` holds the answer) or "timeout";
+    Stop and ComfyUI's Cancel raise ComfyUI's InterruptProcessingException, so
+    the run ends as ComfyUI's own Cancel ends it.
+    """
+    import comfy.model_management as mm
+
+    outcome = "stopped"
+    with HUB.pausing(node_id, kind, prompt_id=current_prompt_id(), timeout=timeout) as pause:
+        try:
+            show(pause)
+            HUB.wait(pause, check=mm.throw_exception_if_processing_interrupted, period=INTERRUPT_CHECK_SECONDS)
+            outcome = "answered"
+        except Stopped:
+            raise mm.InterruptProcessingException() from None
+        except TimedOut:
+            outcome = "timeout"
+        except mm.InterruptProcessingException:
+            outcome = "interrupted"
+            raise
+        finally:
+            HUB.close(pause)
+            _forget_files(pause)
+            send(names.EVENT_DONE, {"id": pause.node_id, "token": pause.token, "outcome": outcome})
+    return outcome, pause

@@ -1,0 +1,168 @@
+"""HTTP routes of every pause: answer, attach a mask, list what waits.
+
+Imported only inside ComfyUI (``__init__`` guards it). Paths are in ``names``:
+
+* ``POST {prefix}/choice``  ``{id, token, ...}``: the answer, checked by the pause's kind
+                            (``message`` = route number for the Image Gate), or
+                            ``message: "__cancel__"`` (Stop)
+* ``POST {prefix}/mask``    multipart ``id, token, mask`` (grayscale PNG, white = painted)
+                            or JSON ``{id, token, ref: {filename, subfolder, type}}``
+                            (a file the core MaskEditor saved; mask = 1 - alpha/255)
+* ``GET  {prefix}/pending`` the pauses waiting now, for pages that (re)load
+
+The core raises its own exceptions; ``STATUS`` maps them to HTTP statuses.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+import folder_paths
+from aiohttp import web
+from server import PromptServer
+
+from . import imaging, names
+from .pause_server import HUB
+from .pauses import PauseError, StalePause, UnknownPause
+
+
+class RequestError(PauseError):
+    """A request the routes refuse before the core sees it; ``status`` is its HTTP status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+# most specific first
+STATUS = ((UnknownPause, 404), (StalePause, 409), (imaging.BadImage, 400), (PauseError, 400))
+
+
+def _error(exc: Exception):
+    status = getattr(exc, "status", None) or next(s for kind, s in STATUS if isinstance(exc, kind))
+    return web.json_response({"error": str(exc)}, status=status)
+
+
+routes = PromptServer.instance.routes
+
+async def _fields(request):
+    """Body fields from JSON or a form; a RequestError when the body is malformed."""
+    ctype = request.content_type or ""
+    if ctype == "application/json":
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            raise RequestError("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise RequestError("the JSON body must be an object")
+        return data
+    try:
+        return dict(await request.post())
+    except web.HTTPException:
+        raise
+    except Exception:
+        raise RequestError("the body is not a valid form") from None
+
+
+@routes.post(names.ROUTE_CHOICE)
+async def _choice(request):
+    try:
+        taken = HUB.answer(await _fields(request))
+    except PauseError as e:
+        return _error(e)
+    return web.json_response({"ok": True, "taken": taken})
+
+
+def _resolve_ref(ref):
+    """A MaskEditor file ref -> a real path inside ComfyUI's input or temp folder."""
+    if not isinstance(ref, dict):
+        raise RequestError("'ref' must be an object {filename, subfolder, type}")
+    name, sub, kind = ref.get("filename"), ref.get("subfolder") or "", ref.get("type") or "input"
+    if not isinstance(name, str) or not name or not isinstance(sub, str) or not isinstance(kind, str):
+        raise RequestError("'ref' needs a string 'filename' (and optional string 'subfolder', 'type')")
+    if "\x00" in name + sub:
+        raise RequestError("the ref holds a NUL character")
+    bases = {"input": folder_paths.get_input_directory(), "temp": folder_paths.get_temp_directory()}
+    if kind not in bases:
+        raise RequestError("ref 'type' must be 'input' or 'temp'")
+    base = os.path.realpath(bases[kind])
+    path = os.path.realpath(os.path.join(base, sub, name))
+    if os.path.commonpath([path, base]) != base or path == base:
+        raise RequestError(f"the ref points outside ComfyUI's {kind} folder", 403)
+    if not os.path.isfile(path):
+        raise RequestError(f"no file {os.path.join(sub, name)!r} in ComfyUI's {kind} folder", 404)
+    return path
+
+
+async def _mask_fields(request):
+    if (request.content_type or "").startswith("multipart/"):
+        fields, data = {}, None
+        try:
+            reader = await request.multipart()
+            async for part in reader:
+                if part.name == "mask":
+                    buf = bytearray()
+                    while True:
+                        chunk = await part.read_chunk(1 << 20)
+                        if not chunk:
+                            break
+                        buf += chunk
+                        if len(buf) > imaging.MAX_MASK_BYTES:
+                            raise RequestError(f"the mask is over {imaging.MAX_MASK_BYTES // 2**20} MiB", 413)
+                    data = bytes(buf)
+                elif part.name in ("id", "token", "index"):
+                    fields[part.name] = (await part.read(decode=False))[:4096].decode("utf-8", "replace")
+                else:
+                    await part.release()
+        except RequestError:
+            raise
+        except web.HTTPException:
+            raise
+        except Exception:
+            raise RequestError("the multipart body is malformed or truncated") from None
+        fields["mask"] = data
+        return fields
+    return await _fields(request)
+
+
+def _mask_index(pause, value) -> int:
+    """Which image of the pause a mask is for (0-based; the Image Gate has one mask for its batch)."""
+    if value is None or value == "":
+        return 0
+    try:
+        index = int(str(value).strip())
+    except ValueError:
+        raise RequestError(f"'index' must be an image number, got {str(value)[:40]!r}") from None
+    if isinstance(value, bool) or not 0 <= index < pause.kind.masks(pause):
+        raise RequestError(f"'index' {index} is out of range 0..{pause.kind.masks(pause) - 1}")
+    return index
+
+
+@routes.post(names.ROUTE_MASK)
+async def _mask(request):
+    try:
+        data = await _mask_fields(request)
+        pause = HUB.get(data.get("id"), data.get("token"))
+        index = _mask_index(pause, data.get("index"))
+        loop = asyncio.get_running_loop()
+        if data.get("mask") is not None:
+            raw = data["mask"]
+            if not isinstance(raw, (bytes, bytearray)):
+                raw = getattr(raw, "file", None)
+                raw = raw.read() if raw is not None else str(data["mask"]).encode()
+            mask = await loop.run_in_executor(None, imaging.decode_gray_mask, bytes(raw))
+        elif "ref" in data:
+            path = _resolve_ref(data["ref"])
+            mask = await loop.run_in_executor(None, imaging.decode_editor_file, path)
+        else:
+            raise RequestError("send a 'mask' image (multipart) or a MaskEditor file 'ref' (JSON)")
+        HUB.attach(pause.node_id, pause.token, index, mask)
+    except (PauseError, imaging.BadImage) as e:
+        return _error(e)
+    return web.json_response({"ok": True, "height": int(mask.shape[0]), "width": int(mask.shape[1])})
+
+
+@routes.get(names.ROUTE_PENDING)
+async def _pending(request):
+    return web.json_response({"pending": HUB.pending()})

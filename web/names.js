@@ -1,0 +1,22 @@
+// @ts-check
+// Every name this pack publishes to the page, defined once (gates/names.py holds
+// the same values for the server; tests/unit/test_names.py keeps them in step).
+// Routes, event names and command ids are public contracts: they never change.
+
+export const PACK = "Dataset Gates";
+export const ROUTE_PREFIX = "/datasete_gate";
+export const ROUTES = {
+  choice: `${ROUTE_PREFIX}/choice`,
+  mask: `${ROUTE_PREFIX}/mask`,
+  pending: `${ROUTE_PREFIX}/pending`,
+};
+export const EVENTS = {
+  show: "datasete-gate-show",
+  ready: "datasete-gate-ready",
+  done: "datasete-gate-done",
+};
+export const EXTENSION = "datasete.ImageGate";
+export const COMMAND_PREFIX = "Datasete.Gate.";
+export const CSS_PREFIX = "dsg-";
+export const CANCEL = "__cancel__";
+export const MAX_ROUTES = 10;
