@@ -4,14 +4,16 @@
 #   make bench  benchmarks against the plan's design (not part of make test)
 #   make soak   200 gated runs with random answers (make test runs 30)
 #   make lint   ruff over the Python, eslint over web/ (make test runs it first)
+#   make validate  the Comfy Registry's checks (comfy node validate), no warning allowed (make test runs it)
 PY := .venv/bin/python
 
-.PHONY: setup test unit lint demo typecheck bench soak
+.PHONY: setup test unit lint validate demo typecheck bench soak
 setup:
 	bash scripts/setup-comfyui
 
 test: setup
 	bash scripts/lint
+	bash scripts/validate
 	bash scripts/typecheck
 	$(PY) -m pytest tests -v --durations=15
 
@@ -23,6 +25,9 @@ typecheck:
 
 lint:
 	bash scripts/lint
+
+validate:
+	bash scripts/validate
 
 demo: setup
 	$(PY) scripts/demo.py

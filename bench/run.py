@@ -14,6 +14,13 @@ noise image size it measures, n times after a warm-up run:
   ``__cancel__``). The plan's gate is timed at one size only (``--baseline-cancel-size``):
   each "never" costs the full 20 s.
 
+Cross-check of the client: at the largest size, the plan's show time is compared with what
+it should cost on this machine: its server-side work (PNG-encode, base64, JSON of the same
+image, timed here) plus the message size divided by the loopback throughput measured in the
+same run (an HTTP download of a file of that size from the same server). A client that
+spends its own time on big frames (websocket-client's pure-Python UTF-8 check took seconds
+at 4096²) shows up as a ratio far above 1; the goal is within 2×.
+
 For this pack only: the sort loop's per-image overhead (Folder Image Loader ->
 gate -> saver answered at once, against Folder Image Loader -> saver), and the
 server's RSS and temp-folder size before and after 200 gated runs.
@@ -27,6 +34,7 @@ import argparse
 import base64
 import datetime as dt
 import http.client
+import io
 import json
 import os
 import platform
@@ -155,6 +163,50 @@ def cancel_once(c: Client, d: Design, image):
         d.answer(c, show_ev["data"], "__cancel__")     # release the plan's gate its own way
     c.wait_end(pid, 60, m)
     return ms
+
+
+def loopback_throughput(srv: ComfyServer, c: Client, nbytes: int, tries: int = 3) -> dict:
+    """Best of ``tries`` HTTP downloads of an ``nbytes`` file from the same server over 127.0.0.1."""
+    name = "bench_loopback.bin"
+    with open(srv.folder(f"input/{name}"), "wb") as f:
+        f.write(os.urandom(nbytes))
+    times = []
+    for _ in range(tries):
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(f"{c.url}/view?filename={name}&type=input", timeout=60) as r:
+            got = len(r.read())
+        times.append(time.perf_counter() - t0)
+        assert got == nbytes, f"loopback download returned {got} of {nbytes} bytes"
+    os.remove(srv.folder(f"input/{name}"))
+    best = min(times)
+    return {"bytes": nbytes, "seconds": best, "mb_per_s": nbytes / best / 1e6}
+
+
+def plan_server_work_ms(srv: ComfyServer, image: str) -> float:
+    """The plan's show work before the first byte leaves, done here on the same pixels: float image ->
+    uint8, PNG-encode, base64, JSON (ComfyUI's send_sync serializes the message with json.dumps)."""
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(Image.open(srv.folder(f"input/{image}")).convert("RGB"), dtype=np.float32)[None] / 255.0
+    t0 = time.perf_counter()
+    u8 = (arr[0] * 255.0).clip(0, 255).astype("uint8")
+    buf = io.BytesIO()
+    Image.fromarray(u8).save(buf, "PNG")
+    msg = json.dumps({"type": PLAN.event, "data": {"id": GATE, "image": base64.b64encode(buf.getvalue()).decode(),
+                                                   "routes": 2}})
+    ms = (time.perf_counter() - t0) * 1e3
+    del msg
+    return ms
+
+
+def cross_check(res: dict, size: str, loop: dict, work_ms: float) -> dict:
+    plan = res["sizes"][size]["plan"]
+    transfer_ms = plan["message_bytes"]["median"] / (loop["mb_per_s"] * 1e6) * 1e3
+    expected = work_ms + transfer_ms
+    return {"size": size, "message_bytes": plan["message_bytes"]["median"], "loopback_mb_per_s": loop["mb_per_s"],
+            "transfer_ms": transfer_ms, "server_work_ms": work_ms, "expected_show_ms": expected,
+            "plan_show_ms": plan["show_ms"]["median"], "ratio": plan["show_ms"]["median"] / expected}
 
 
 def stats(xs):
@@ -287,6 +339,15 @@ def table(res) -> str:
             lines.append(f"| {size}² | {label} | {fmt(o[key])} | {fmt(p[key])} | {ratio(o[key], p[key])} |")
         ob, pb = o["message_bytes"]["median"], p["message_bytes"]["median"]
         lines.append(f"| {size}² | show message size | {ob:,.0f} B | {pb:,.0f} B | {ob / pb:.6f}× |")
+    x = res.get("cross_check")
+    if x:
+        lines += ["", f"Cross-check of the client at {x['size']}²: the plan's show message "
+                      f"({x['message_bytes']:,.0f} B) over the loopback ({x['loopback_mb_per_s']:,.0f} MB/s, "
+                      f"an HTTP download of that size from the same server in this run) takes "
+                      f"{x['transfer_ms']:.0f} ms; its server-side work (PNG, base64, JSON of the same image, "
+                      f"timed here) {x['server_work_ms']:.0f} ms; expected "
+                      f"{x['expected_show_ms']:.0f} ms, measured {x['plan_show_ms']:.0f} ms: "
+                      f"{x['ratio']:.2f}× (goal: within 2×, so no client-side cost inflates the plan's times)."]
     lp, so = res["loop"], res["soak"]
     lines += ["", "| this pack only | result |", "|---|---|",
               f"| sort loop, {lp['images']} images of 1024² (loader → gate → saver, answered at once) | "
@@ -294,9 +355,10 @@ def table(res) -> str:
               f"| same loop without the gate (loader → saver) | {fmt(lp['plain_ms'])} per image |",
               f"| gate overhead per image (difference of medians) | {lp['overhead_ms']:.1f} ms |",
               f"| server RSS over {so['runs']} gated runs | {so['rss_before_mb']:.0f} → {so['rss_after_mb']:.0f} MB "
-              f"({so['rss_growth_mb']:+.1f} MB); every 50 runs: {', '.join(f'{x:.0f}' for x in so['rss_every_50_mb'])} |",
-              f"| temp folder over {so['runs']} gated runs | {so['temp_before_bytes']:,} → {so['temp_after_bytes']:,} B; "
-              f"{so['gate_temp_after_files']} gate preview files left |"]
+              f"({so['rss_growth_mb']:+.1f} MB); every 50 runs: "
+              f"{', '.join(f'{x:.0f}' for x in so['rss_every_50_mb'])} |",
+              f"| temp folder over {so['runs']} gated runs | {so['temp_before_bytes']:,} → "
+              f"{so['temp_after_bytes']:,} B; {so['gate_temp_after_files']} gate preview files left |"]
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     return "\n".join(lines)
 
@@ -312,6 +374,9 @@ def goals(res) -> dict:
     out["Cancel median ≤ 250 ms"] = all(r["ours"]["cancel_ms"] and r["ours"]["cancel_ms"]["median"] <= 250
                                         for r in rows)
     out["show message ≤ 2 KB"] = all(r["ours"]["message_bytes"]["max"] <= 2048 for r in rows)
+    if res.get("cross_check"):
+        out["plan's show within 2× of its server work + size / loopback throughput"] = \
+            0.5 <= res["cross_check"]["ratio"] <= 2.0
     out["RSS growth ≤ 50 MB"] = res["soak"]["rss_growth_mb"] <= 50
     out["no gate temp files left"] = res["soak"]["gate_temp_after_files"] == 0
     return out
@@ -338,6 +403,7 @@ def main():
     ap.add_argument("--loop-images", type=int, default=100)
     ap.add_argument("--soak-runs", type=int, default=200)
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     t_start = time.time()
@@ -363,6 +429,12 @@ def main():
                       f"cancel {fmt(r['cancel_ms']) if r['cancel_ms'] != 'not measured' else '-'}, "
                       f"message {r['message_bytes']['median']:,.0f} B", flush=True)
             res["sizes"][str(s)] = row
+        big = str(max(sizes))
+        loop = loopback_throughput(srv, c, int(res["sizes"][big]["plan"]["message_bytes"]["median"]))
+        res["cross_check"] = cross_check(res, big, loop, plan_server_work_ms(srv, images[max(sizes)]))
+        x = res["cross_check"]
+        print(f"cross-check {big}²: loopback {x['loopback_mb_per_s']:,.0f} MB/s, expected plan show "
+              f"{x['expected_show_ms']:.0f} ms, measured {x['plan_show_ms']:.0f} ms ({x['ratio']:.2f}×)", flush=True)
         res["loop"] = loop_overhead(srv, c, args.loop_images)
         print(f"loop: {res['loop']['overhead_ms']:.1f} ms overhead per image", flush=True)
         res["soak"] = soak_resources(srv, c, images[min(sizes, key=lambda s: abs(s - 1024))], args.soak_runs)
@@ -370,14 +442,14 @@ def main():
     res["goals"] = goals(res)
     res["wall_s"] = round(time.time() - t_start, 1)
     md = table(res)
-    out = os.path.join(HERE, "results")
+    out = args.out
     os.makedirs(out, exist_ok=True)
     stamp = dt.date.today().isoformat()
     with open(os.path.join(out, f"{stamp}.json"), "w") as f:
         json.dump(res, f, indent=1, ensure_ascii=False)
     with open(os.path.join(out, f"{stamp}.md"), "w") as f:
         f.write(md + "\n")
-    print("\n" + md + f"\n\nbench wall time {res['wall_s']} s; results in bench/results/{stamp}.json")
+    print("\n" + md + f"\n\nbench wall time {res['wall_s']} s; results in {os.path.join(out, stamp)}.json")
     if args.readme:
         update_readme(md)
     return 0 if all(res["goals"].values()) else 1

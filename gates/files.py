@@ -57,11 +57,26 @@ STALE_TEMP_SECONDS = 3600
 _last_sweep: dict = {}        # folder -> time of its last sweep (keeps listdir off every write)
 
 
-def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
-    """Delete our temp files older than ``max_age`` in ``folder``; return their names.
+def _writer_gone(name: str) -> bool:
+    """Our temp names carry the writing process's pid (``.dsg-<pid>-...``): is that process gone?"""
+    pid = name[len(TEMP_PREFIX):].split("-", 1)[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:               # alive, someone else's
+        return False
+    return False
 
-    Only a killed process (SIGKILL, power loss) leaves one; an hour-old one is
-    certainly dead, while a younger one may belong to a write in progress.
+
+def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
+    """Delete our temp files in ``folder`` whose writer died, or older than ``max_age``; return their names.
+
+    Only a killed process (SIGKILL, power loss) leaves one. Its pid in the name
+    tells at once when that process is gone; without one, an hour-old file is
+    certainly dead while a younger one may belong to a write in progress.
     """
     gone = []
     try:
@@ -73,7 +88,7 @@ def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
         if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
             p = os.path.join(folder, name)
             try:
-                if now - os.lstat(p).st_mtime > max_age:
+                if _writer_gone(name) or now - os.lstat(p).st_mtime > max_age:
                     os.remove(p)
                     gone.append(name)
             except OSError:
@@ -91,7 +106,7 @@ def atomic_write(path: str, write) -> None:
     if now - _last_sweep.get(folder, 0.0) > STALE_TEMP_SECONDS / 4:
         _last_sweep[folder] = now
         sweep_stale_temps(folder)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)

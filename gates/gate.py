@@ -39,19 +39,50 @@ def decide(outcome, answer, on_timeout, routes):
     return (None, "timeout") if route is None else (route, "timeout-routed")
 
 
+def caption_out(caption_in, answer):
+    """``(caption, changed)``: the caption sent with the answer, else the input unchanged ('' when unwired)."""
+    base = "" if caption_in is None else str(caption_in)
+    sent = getattr(answer, "caption", None)
+    if sent is None:
+        return base, False
+    return sent, sent != base
+
+
+def mask_source(attachments, kept):
+    """The mask a gate puts out: the one painted (or cleared, None) at this pause, else the kept one."""
+    return attachments[0] if 0 in attachments else kept
+
+
+def memory_info(pause, unique_id, keep_mask, height, width):
+    """Show fields of the sticky mask; writes the kept mask's overlay beside the previews."""
+    import os
+
+    from . import files, gate_memory, imaging, pause_server
+
+    kept = gate_memory.recall(unique_id) if keep_mask else None
+    if kept is None:
+        return {"keep_mask": bool(keep_mask), "mask_retained": False, "overlay": None}
+    ph, pw = imaging.preview_size(height, width)
+    name = f"{pause.token}_overlay.png"           # the pause's files go when it ends
+    files.atomic_write_bytes(os.path.join(pause_server.preview_dir(), name), gate_memory.overlay_png(kept, ph, pw))
+    return {"keep_mask": True, "mask_retained": True, "overlay": pause_server.file_ref(name, pw, ph)}
+
+
 class ImageGate:
     CATEGORY = CATEGORY
     FUNCTION = "run"
-    RETURN_TYPES = ("MASK",) + ("IMAGE",) * MAX_ROUTES
-    RETURN_NAMES = ("mask",) + tuple(f"route_{i + 1}" for i in range(MAX_ROUTES))
+    # 'caption' comes after the routes, so workflows saved before it keep their links (slot = index).
+    RETURN_TYPES = ("MASK",) + ("IMAGE",) * MAX_ROUTES + ("STRING",)
+    RETURN_NAMES = ("mask",) + tuple(f"route_{i + 1}" for i in range(MAX_ROUTES)) + ("caption",)
     OUTPUT_TOOLTIPS = ("The mask painted at the gate ([B,H,W], 1 = painted); zeros if none.",) + tuple(
         f"The image, when route {i + 1} is chosen; blocked otherwise." for i in range(MAX_ROUTES)
-    )
+    ) + ("The caption as edited at the gate (the input unchanged when not edited), whichever route is taken.",)
     DESCRIPTION = (
         "Pauses the run, shows the image in the node with one button per route, and sends it "
         "down the route you click; the other routes are blocked so their downstream never runs. "
-        "Edit mask paints a mask that comes out on 'mask'. Stop, or ComfyUI's Cancel, ends the run. "
-        "Note: a node fed only by 'mask' is not blocked."
+        "Edit mask paints a mask that comes out on 'mask'; keep_mask reuses it at the next pauses. "
+        "A wired caption can be edited under the preview and comes out on 'caption'. "
+        "Stop, or ComfyUI's Cancel, ends the run. Note: a node fed only by 'mask' or 'caption' is not blocked."
     )
 
     @classmethod
@@ -70,6 +101,12 @@ class ImageGate:
                                             "tooltip": "Seconds to wait for a click; 0 waits forever."}),
                 "on_timeout": (TIMEOUT_ACTIONS, {"default": "stop",
                                                  "tooltip": "What happens when the timeout runs out."}),
+                "caption": ("STRING", {"forceInput": True,
+                                       "tooltip": "The image's caption (e.g. the Folder Image Loader's text): "
+                                                  "shown in an editable box while the gate waits."}),
+                "keep_mask": ("BOOLEAN", {"default": False,
+                                          "tooltip": "Reuse the last mask painted at this gate on the following "
+                                                     "pauses (resized to each image) until Clear mask."}),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
@@ -78,28 +115,51 @@ class ImageGate:
     def IS_CHANGED(cls, **kwargs):
         return float("nan")            # always pause; never cached
 
-    def run(self, image, routes, unique_id, labels="", timeout_seconds=0, on_timeout="stop"):
+    def run(self, image, routes, unique_id, labels="", timeout_seconds=0, on_timeout="stop", caption=None,
+            keep_mask=False):
         import comfy.model_management as mm
 
         # comfy_execution.graph has ExecutionBlocker in every ComfyUI that has it at all
         from comfy_execution.graph import ExecutionBlocker
 
-        from . import pause_server
+        from . import gate_memory, pause_server, sort_session
         from .imaging import fit_mask
 
         routes = max(1, min(int(routes), MAX_ROUTES))
         names = parse_labels(labels, routes)
-        outcome, pause = pause_server.hold(
-            unique_id, RouteKind(routes, names), lambda p: pause_server.show_images(p, image),
-            timeout=max(0, int(timeout_seconds or 0)))
+        sort = sort_session.for_current_prompt()      # a folder sort (the loader in 'sort' mode) runs this
+        kind = RouteKind(routes, names) if sort is None else sort_session.SortKind(routes, names, sort)
+        extra = {"sort": sort.progress()} if sort else {}
+        kind.on_timeout = timeout_route(on_timeout, routes)
+        b, h, w = image.shape[0], image.shape[1], image.shape[2]
+        shown = {}
+
+        def show(p):
+            shown["pause"] = p
+            pause_server.show_images(p, image, caption=caption, **memory_info(p, unique_id, keep_mask, h, w), **extra)
+
+        try:
+            outcome, pause = pause_server.hold(unique_id, kind, show, timeout=max(0, int(timeout_seconds or 0)))
+        finally:                                    # a mask painted (or cleared) counts, even when stopped
+            if "pause" in shown:
+                gate_memory.settle(unique_id, shown["pause"].attachments, bool(keep_mask))
+        blocker = ExecutionBlocker(None)
+        if sort and pause.answer == sort_session.UNDO:  # this image stays undecided; the last one comes back
+            sort_session.undo(sort)
+            return {"ui": {"gate_decision": [{"route": None, "label": None, "how": "undo"}]},
+                    "result": (fit_mask(None, b, h, w),) + (blocker,) * (MAX_ROUTES + 1)}
         route, how = decide(outcome, pause.answer, on_timeout, routes)
         if route is None:
             raise mm.InterruptProcessingException()
-        b, h, w = image.shape[0], image.shape[1], image.shape[2]
-        mask = fit_mask(pause.attachments.get(0), b, h, w)
+        source = mask_source(pause.attachments, gate_memory.recall(unique_id) if keep_mask else None)
+        mask = fit_mask(source, b, h, w)
+        text, changed = caption_out(caption, pause.answer)
+        if sort:
+            sort_session.answered(sort, route, names[route - 1], mask=gate_memory.painted(source),
+                                  caption_changed=changed)
         decision = {"route": route, "label": names[route - 1], "how": how}
-        return {"ui": {"gate_decision": [decision]},
-                "result": (mask,) + route_tuple(route - 1, image, ExecutionBlocker(None), MAX_ROUTES)}
+        return {"ui": {"gate_decision": [decision], "caption_changed": [changed]},
+                "result": (mask,) + route_tuple(route - 1, image, blocker, MAX_ROUTES) + (text,)}
 
 
 NODE_CLASS_MAPPINGS = {"ImageGate": ImageGate}

@@ -14,6 +14,8 @@ from PIL import Image, ImageOps
 
 PREVIEW_LONG_SIDE = 768          # previews are for eyes, not for the MaskEditor
 PREVIEW_QUALITY = 85
+THUMB_LONG_SIDE = 256            # a batch grid's thumbnails
+THUMB_QUALITY = 80
 MAX_MASK_BYTES = 64 * 1024 * 1024
 MAX_MASK_PIXELS = 8192 * 8192
 
@@ -46,6 +48,24 @@ def downscale(images, cap: int = PREVIEW_LONG_SIDE):
         return images
     x = images.movedim(-1, 1).float()
     return F.interpolate(x, size=(nh, nw), mode="area").movedim(1, -1)
+
+
+def thumbnail(frame: np.ndarray, cap: int = THUMB_LONG_SIDE) -> Image.Image:
+    """One float ``[H, W, C]`` frame (0..1) -> a PIL thumbnail whose long side is <= ``cap``.
+
+    Built for a batch of big frames in a thread pool: a strided view first keeps
+    about twice the thumbnail's size (so only a fraction of the floats are read
+    and converted), then Pillow's reducing resize, which releases the GIL.
+    """
+    h, w = frame.shape[0], frame.shape[1]
+    step = max(1, max(h, w) // (2 * cap))
+    small = frame[::step, ::step]
+    if small.ndim == 2:
+        small = small[..., None]
+    u8 = (np.clip(small, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    im = Image.fromarray(u8[..., :3] if u8.shape[-1] >= 3 else u8[..., 0])
+    im.thumbnail((cap, cap))
+    return im
 
 
 def save_jpeg(arr: np.ndarray, path: str, quality: int = PREVIEW_QUALITY) -> None:

@@ -6,10 +6,12 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import scan
+from . import access, scan
 from .comfy_paths import comfy_folder
 from .imaging import alpha_mask
 from .names import CATEGORY
+
+MODES = ["index", "sort"]
 
 
 def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +57,9 @@ class FolderImageLoader:
                        "The index that was loaded.", "How many images the folder holds.")
     DESCRIPTION = ("Loads one image of a folder per run, in natural order (img2 before img10), with its caption "
                    "and file name. Set index to 'increment' to walk the folder one run at a time; past the last "
-                   "image it stops with a clear error.")
+                   "image it stops with a clear error. In 'sort' mode one Run sorts the whole folder: each run "
+                   "loads the first image without a decision in the folder's decision log, and an Image Gate "
+                   "queues the next run the moment it is answered.")
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -66,20 +70,41 @@ class FolderImageLoader:
                               "tooltip": "Which image (0 = first, natural order). 'increment' advances per run."}),
             "depth": ("INT", {"default": 0, "min": -1, "max": 64,
                               "tooltip": "Subfolders to include: 0 = only this folder, N = N levels, -1 = all."}),
-        }}
+        }, "optional": {
+            "mode": (MODES, {"default": "index", "tooltip": "index: load the image at 'index'. sort: load the "
+                             "first image without a decision, and keep going after each gate answer until the "
+                             "folder is done (resumes where it stopped; see the decision log)."}),
+        }, "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}}
 
     @classmethod
-    def IS_CHANGED(cls, folder, index, depth):
+    def IS_CHANGED(cls, folder, index, depth, mode="index", **_):
+        if mode == "sort":
+            return float("nan")                       # the next undecided image: never the cached one
         path = scan.resolve_folder(folder, comfy_folder("input")) if str(folder or "").strip() else ""
+        if path and not access.allowed(path):
+            path = ""                                 # load() raises the refusal; don't list the folder
         return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
 
-    def load(self, folder, index, depth=0):
+    def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None):
         import torch
 
-        path = scan.resolve_folder(folder, comfy_folder("input"))
-        files = scan.list_images(path, depth)
-        rel = scan.pick(files, int(index), path)
-        rgb, mask = load_file(os.path.join(path, rel))
+        path = access.check(scan.resolve_folder(folder, comfy_folder("input")))
+        arrays = None
+        if mode == "sort":
+            from . import pause_server, sort_session
+
+            session = sort_session.start(path, int(depth), pause_server.current_prompt_id(), prompt,
+                                         {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {})
+            files, rel, index = session.files, session.current["file"], session.current["index"]
+            arrays = sort_session.take_prefetched(session, rel)
+        else:
+            files = scan.list_images(path, depth)
+            rel = scan.pick(files, int(index), path)
+        for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
+            access.check(p, what)                     # a link out of an allowed folder counts as outside
+        rgb, mask = arrays or load_file(os.path.join(path, rel))
+        if mode == "sort":
+            sort_session.prefetch_next(session)
         stem = os.path.splitext(os.path.basename(rel))[0]
         return (torch.from_numpy(rgb)[None], scan.read_sidecar(path, rel), torch.from_numpy(mask)[None],
                 stem, int(index), len(files))

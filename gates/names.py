@@ -13,10 +13,13 @@ ROUTE_PREFIX = "/datasete_gate"            # HTTP: {prefix}/choice, {prefix}/mas
 ROUTE_CHOICE = ROUTE_PREFIX + "/choice"
 ROUTE_MASK = ROUTE_PREFIX + "/mask"
 ROUTE_PENDING = ROUTE_PREFIX + "/pending"
+ROUTE_FULL = ROUTE_PREFIX + "/full"            # one full-resolution image of a batch pause, on demand
+ROUTE_PROGRESS = ROUTE_PREFIX + "/progress"    # a batch pause's assignments so far (kept for a reload)
 
 EVENT_SHOW = "datasete-gate-show"          # a pause began (token, kind, what to show; never image bytes)
 EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the MaskEditor exist
 EVENT_DONE = "datasete-gate-done"          # a pause ended (routed, stopped, interrupted, timeout)
+EVENT_SORT = "datasete-gate-sort"          # a folder sort: the next image is ready, or the sort ended (why)
 
 TEMP_SUBFOLDER = "datasete_gate"           # previews, under ComfyUI's temp folder
 PART_PREFIX = ".dsg-"                      # hidden temporary files of atomic writes

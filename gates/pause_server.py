@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import folder_paths
 from server import PromptServer
@@ -24,6 +25,9 @@ MAX_PREVIEWS = 16                 # a batch shows at most this many thumbnails
 # (an answer wakes the gate at once, whatever this is).
 INTERRUPT_CHECK_SECONDS = 0.02
 _files_lock = threading.Lock()
+# Thumbnails of a batch are made two at a time: numpy and Pillow release the GIL,
+# and this machine class has two cores. Made on first use, shared by every pause.
+_thumb_pool: ThreadPoolExecutor | None = None
 
 
 def current_prompt_id():
@@ -114,12 +118,74 @@ def write_full_in_background(pause, image, indices) -> list:
     return full
 
 
-def show_images(pause, image):
-    """The usual show of an image pause: previews now, full PNGs in the background, then the event."""
+def write_thumbnails(pause, image, cap: int = imaging.THUMB_LONG_SIDE) -> dict:
+    """A small JPEG of every image of a batch; one ref for all of them.
+
+    The ref's ``filename`` holds ``{index}`` (replace it by 0..count-1), so the
+    show event stays small for any batch: thumbnails are files, never bytes.
+    """
+    global _thumb_pool
+    if _thumb_pool is None:
+        _thumb_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dataset-gates-thumbs")
+    d = preview_dir()
+    pattern = f"{pause.token}_{{index}}_thumb.jpg"
+    frames = image.detach()
+    if frames.device.type != "cpu":          # shrink on the device, copy only the small batch
+        frames = imaging.downscale(frames, 2 * cap).cpu()
+    frames = frames.float()
+
+    def one(i):
+        im = imaging.thumbnail(frames[i].numpy(), cap)
+        final = os.path.join(d, pattern.format(index=i))
+        im.save(final + ".part", "JPEG", quality=imaging.THUMB_QUALITY)
+        _publish(final + ".part", final, pause)
+        return im.size
+
+    sizes = list(_thumb_pool.map(one, range(int(frames.shape[0]))))
+    w, h = sizes[0]
+    return {**file_ref(pattern, w, h), "count": len(sizes)}
+
+
+def write_full_one(pause, image, index: int, on_ready=None) -> dict:
+    """The full-resolution PNG of image ``index`` alone (for the MaskEditor), written in a thread.
+
+    Returns its ref at once. When written, ``on_ready()`` runs and EVENT_READY
+    ``{id, token, index, full: [ref]}`` is sent; the writer gives up when the pause ends.
+    """
+    d = preview_dir()
+    ref = file_ref(f"{pause.token}_{index}_full.png", int(image.shape[2]), int(image.shape[1]))
+    frame = image[index].detach().cpu()
+    final = os.path.join(d, ref["filename"])
+
+    def write():
+        tmp = final + ".part"
+        try:
+            imaging.save_png_stoppable(frame, tmp, should_stop=lambda: pause.ended)
+            _publish(tmp, final, pause)
+            if pause.ended:
+                return
+            if on_ready is not None:
+                on_ready()
+            send(names.EVENT_READY, {"id": pause.node_id, "token": pause.token, "index": index, "full": [ref]})
+        except imaging.Abandoned:
+            remove_quietly(tmp)
+        except Exception:
+            remove_quietly(tmp)
+            log.exception("Dataset Gates: writing the full-resolution image failed")
+
+    threading.Thread(target=write, name="dataset-gates-full", daemon=True).start()
+    return ref
+
+
+def show_images(pause, image, **info):
+    """The usual show of an image pause: previews now, full PNGs in the background, then the event.
+
+    ``info`` adds fields for the page (e.g. a folder sort's progress).
+    """
     b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
     previews = write_previews(pause, image)
     full = write_full_in_background(pause, image, range(len(previews)))
-    HUB.update(pause, previews=previews, full=full, full_ready=False, width=w, height=h, batch=b)
+    HUB.update(pause, previews=previews, full=full, full_ready=False, width=w, height=h, batch=b, **info)
     send(names.EVENT_SHOW, pause.public())
 
 
@@ -156,5 +222,15 @@ def hold(node_id, kind, show, timeout: float = 0):
         finally:
             HUB.close(pause)
             _forget_files(pause)
-            send(names.EVENT_DONE, {"id": pause.node_id, "token": pause.token, "outcome": outcome})
+            send(names.EVENT_DONE, {"id": pause.node_id, "token": pause.token, "outcome": outcome,
+                                    **_done_info(kind, pause, outcome)})
     return outcome, pause
+
+
+def _done_info(kind, pause, outcome) -> dict:
+    """What the kind adds to the done event (the route taken...); a failing kind adds nothing."""
+    try:
+        return dict(kind.done_info(pause, outcome) or {})
+    except Exception:
+        log.exception("Dataset Gates: describing how a pause ended failed")
+        return {}

@@ -65,6 +65,58 @@ class PauseKind:
         """How many masks can be attached (one per image index); 0 = none."""
         return 1
 
+    def progress(self, data: dict) -> dict:
+        """Pause info to keep from a partial answer (``data`` = the request body), so a reloaded
+        page shows it again; PauseError when this kind keeps none."""
+        raise PauseError(f"a '{self.name}' pause keeps no progress")
+
+    def full(self, pause, index) -> dict:
+        """Have the full-resolution file of image ``index`` written: ``{index, ref, ready}``
+        (EVENT_READY follows when not ready yet); PauseError when this kind writes none on demand."""
+        raise PauseError(f"a '{self.name}' pause writes no full-resolution image on demand")
+
+    def done_info(self, pause, outcome: str) -> dict:
+        """Fields the done event adds to say how the pause ended (e.g. the route taken); {} = none."""
+        return {}
+
+
+MAX_TEXT_BYTES = 64 * 1024        # a caption or a text sent as an answer, in UTF-8
+
+
+def text_field(data: dict, name: str, required: bool = False) -> str | None:
+    """The text field ``name`` of an answer body; None when absent (or null) and not required.
+
+    PauseError when it is not a string, not valid Unicode, or over MAX_TEXT_BYTES.
+    """
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise PauseError(f"missing field {name!r} (a string)")
+        return None
+    if not isinstance(value, str):
+        raise PauseError(f"{name!r} must be a string, got {type(value).__name__}")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise PauseError(f"{name!r} is not valid Unicode text (a lone surrogate)") from None
+    if size > MAX_TEXT_BYTES:
+        raise PauseError(f"{name!r} is {size} bytes: over the {MAX_TEXT_BYTES // 1024} KB limit")
+    return value
+
+
+class RouteChoice(int):
+    """A route number that also carries the caption sent with it (None: the caption is unchanged).
+
+    An int, so it compares, formats and serializes as the route number.
+    """
+
+    caption: str | None
+
+    def __new__(cls, route: int, caption: str | None = None):
+        choice = super().__new__(cls, route)
+        choice.caption = caption
+        return choice
+
 
 def route_number(value, routes: int) -> int:
     """``value`` as a route number 1..routes, or PauseError."""
@@ -85,15 +137,29 @@ class RouteKind(PauseKind):
 
     routes: int = 2
     labels: list = field(default_factory=list)
+    on_timeout: int | None = None     # the route a timeout takes; None = the run stops
     name = "route"
 
     def parse(self, data: dict) -> int:
+        """``message`` = the route; an optional ``caption`` (string, at most MAX_TEXT_BYTES) rides along."""
         if "message" not in data:
             raise PauseError(f"missing field 'message' (a route number or '{CANCEL}')")
-        return route_number(data["message"], self.routes)
+        route = route_number(data["message"], self.routes)
+        return RouteChoice(route, text_field(data, "caption"))
 
     def public(self) -> dict:
         return {"routes": self.routes, "labels": list(self.labels)}
+
+    def done_info(self, pause, outcome: str) -> dict:
+        answer = pause.answer
+        if outcome == "answered" and isinstance(answer, int) and not isinstance(answer, bool):
+            route = int(answer)
+        elif outcome == "timeout" and self.on_timeout:
+            route = int(self.on_timeout)
+        else:
+            return {}
+        label = self.labels[route - 1] if 0 < route <= len(self.labels) else str(route)
+        return {"route": route, "label": label}
 
 
 _UNANSWERED = object()

@@ -8,6 +8,11 @@ Imported only inside ComfyUI (``__init__`` guards it). Paths are in ``names``:
 * ``POST {prefix}/mask``    multipart ``id, token, mask`` (grayscale PNG, white = painted)
                             or JSON ``{id, token, ref: {filename, subfolder, type}}``
                             (a file the core MaskEditor saved; mask = 1 - alpha/255)
+                            or JSON ``{id, token, clear: true}`` (no mask on this pause)
+* ``POST {prefix}/full``    ``{id, token, index}``: write one image of a batch pause at full
+                            resolution (for the MaskEditor); EVENT_READY with ``index`` follows
+* ``POST {prefix}/progress`` ``{id, token, ...}``: a partial answer kept on the pause (``/pending``
+                            returns it), checked by the pause's kind
 * ``GET  {prefix}/pending`` the pauses waiting now, for pages that (re)load
 
 The core raises its own exceptions; ``STATUS`` maps them to HTTP statuses.
@@ -155,12 +160,42 @@ async def _mask(request):
         elif "ref" in data:
             path = _resolve_ref(data["ref"])
             mask = await loop.run_in_executor(None, imaging.decode_editor_file, path)
+        elif data.get("clear") is True:
+            # Clear mask: this pause has no mask (None), and a gate that keeps masks forgets its own.
+            HUB.attach(pause.node_id, pause.token, index, None)
+            return web.json_response({"ok": True, "cleared": True})
         else:
-            raise RequestError("send a 'mask' image (multipart) or a MaskEditor file 'ref' (JSON)")
+            raise RequestError("send a 'mask' image (multipart), a MaskEditor file 'ref' (JSON) "
+                               "or 'clear': true (JSON)")
         HUB.attach(pause.node_id, pause.token, index, mask)
     except (PauseError, imaging.BadImage) as e:
         return _error(e)
     return web.json_response({"ok": True, "height": int(mask.shape[0]), "width": int(mask.shape[1])})
+
+
+@routes.post(names.ROUTE_FULL)
+async def _full(request):
+    """``{id, token, index}``: have image ``index`` of a batch pause written at full resolution."""
+    try:
+        data = await _fields(request)
+        pause = HUB.get(data.get("id"), data.get("token"))
+        taken = pause.kind.full(pause, data.get("index"))
+    except PauseError as e:
+        return _error(e)
+    return web.json_response({"ok": True, **taken})
+
+
+@routes.post(names.ROUTE_PROGRESS)
+async def _progress(request):
+    """``{id, token, ...}``: a partial answer the pause keeps, so a reloaded page shows it again."""
+    try:
+        data = await _fields(request)
+        pause = HUB.get(data.get("id"), data.get("token"))
+        if not HUB.update(pause, **pause.kind.progress(data)):
+            raise StalePause("this pause has just ended")
+    except PauseError as e:
+        return _error(e)
+    return web.json_response({"ok": True})
 
 
 @routes.get(names.ROUTE_PENDING)

@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from . import files, scan
+from . import access, files, scan, sidecars, sort_session
 from .comfy_paths import comfy_folder
 from .names import CATEGORY
 
@@ -17,7 +17,7 @@ FORMATS = {"png": ("PNG", ".png", {"compress_level": 4}),
 
 
 def resolve_out_folder(folder: str, base: str | None) -> str:
-    path = scan.resolve_folder(folder, base)
+    path = access.check(scan.resolve_folder(folder, base))
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(f"output folder is a file, not a folder: {path}")
     try:
@@ -34,8 +34,11 @@ def encode(arr: np.ndarray, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def save_item(folder, stem, rgb, fmt, policy, caption=None, mask=None):
-    """Write one image (+ caption, + mask) under ``stem``; return the names written ([] if skipped)."""
+def save_item(folder, stem, rgb, fmt, policy, caption=None, mask=None, chain=()):
+    """Write one image (+ caption, + mask, + sidecars) under ``stem``; return the names written ([] if skipped).
+
+    The sidecars take the image's final name, after the conflict policy picked it.
+    """
     ext = FORMATS[fmt][1]
     target = files.resolve_target(folder, stem + ext, policy)
     if target is None:
@@ -49,9 +52,12 @@ def save_item(folder, stem, rgb, fmt, policy, caption=None, mask=None):
         files.atomic_write_bytes(p, caption.encode("utf-8"))
         written.append(os.path.basename(p))
     if mask is not None:
-        p = os.path.join(folder, stem + ".mask.png")
+        p = os.path.join(folder, stem + scan.MASK_SUFFIX)
         files.atomic_write_bytes(p, encode(mask, "png"))
         written.append(os.path.basename(p))
+    for name, data in sidecars.files_for(stem, chain):
+        files.atomic_write_bytes(os.path.join(folder, name), data)
+        written.append(name)
     return written
 
 
@@ -61,7 +67,8 @@ class SaveImageToFolder:
     OUTPUT_NODE = True
     RETURN_TYPES = ()
     DESCRIPTION = ("Saves images into a folder under their dataset names (wire 'filename' from the Folder Image "
-                   "Loader), with the caption as <stem>.txt and a painted mask as <stem>.mask.png. Every file is "
+                   "Loader), with the caption as <stem>.txt, a painted mask as <stem>.mask.png and any Sidecar files "
+                   "under the same name. Every file is "
                    "written to a temporary name and renamed into place, so nothing is ever half-written.")
 
     @classmethod
@@ -81,16 +88,19 @@ class SaveImageToFolder:
                 "caption": ("STRING", {"forceInput": True, "tooltip": "Caption text, saved as <stem>.txt."}),
                 "mask": ("MASK", {"tooltip": "Mask (1 = painted), saved as <stem>.mask.png (white = painted)."}),
                 "save_empty_mask": ("BOOLEAN", {"default": False, "tooltip": "Also save an all-zero mask."}),
+                "sidecar": (sidecars.TYPE, {"tooltip": "Sidecar files (from Sidecar nodes) to write beside each "
+                                            "image under its final name; checked before anything is written."}),
             },
         }
 
     def save(self, image, folder, filename, format="png", on_conflict="suffix", caption=None, mask=None,
-             save_empty_mask=False):
+             save_empty_mask=False, sidecar=None):
         from .imaging import fit_mask, tensor_to_uint8
 
         stem = files.check_stem(filename)
         if format not in FORMATS:
             raise ValueError(f"format must be one of {list(FORMATS)}, got {format!r}")
+        chain = sidecars.plan(sidecar, {".txt": "the caption"} if caption is not None else None)
         out = resolve_out_folder(folder, comfy_folder("output"))
         b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
         masks = fit_mask(mask, b, h, w) if mask is not None else None
@@ -101,8 +111,10 @@ class SaveImageToFolder:
             m = None
             if masks is not None and (save_empty_mask or float(masks[i].max()) > 0):
                 m = tensor_to_uint8(masks[i])
-            written += save_item(out, name, rgb, format, on_conflict, caption, m)
-        return {"ui": {"saved": [os.path.join(out, n) for n in written]}}
+            written += save_item(out, name, rgb, format, on_conflict, caption, m, chain)
+        paths = [os.path.join(out, n) for n in written]
+        sort_session.saved(paths)                 # in a folder sort: the image's decision is logged now
+        return {"ui": {"saved": paths}}
 
 
 NODE_CLASS_MAPPINGS = {"SaveImageToFolder": SaveImageToFolder}

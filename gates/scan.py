@@ -6,6 +6,7 @@ import os
 import re
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+MASK_SUFFIX = ".mask.png"     # the mask beside an image, as Save Image To Folder writes it: not an image
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -30,7 +31,7 @@ def list_images(folder: str, depth: int = 0) -> list:
     """Image files under ``folder`` (relative paths), naturally sorted.
 
     depth 0 = the folder itself, N = up to N levels of subfolders, -1 = unlimited.
-    Hidden files and folders (leading '.') are skipped. Raises ValueError naming
+    Hidden files and folders (leading '.') and masks beside images (``*.mask.png``) are skipped. Raises ValueError naming
     the folder when it is missing, not a folder, or holds no images.
     """
     if not os.path.isdir(folder):
@@ -45,7 +46,8 @@ def list_images(folder: str, depth: int = 0) -> list:
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         rel = dirpath[root_len:] if dirpath != folder else ""
         for f in filenames:
-            if not f.startswith(".") and f.lower().endswith(IMAGE_EXTS):
+            low = f.lower()
+            if not f.startswith(".") and low.endswith(IMAGE_EXTS) and not low.endswith(MASK_SUFFIX):
                 found.append(os.path.join(rel, f) if rel else f)
     found.sort(key=natural_key)
     return found

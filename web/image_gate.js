@@ -7,31 +7,143 @@
 import { app } from "../../scripts/app.js";
 import { COMMAND_PREFIX, CANCEL, EXTENSION, MAX_ROUTES, ROUTES } from "./names.js";
 import { activeGate, answer, panelOf, registerView, renderAll, startBoard, whenReady } from "./pauses.js";
-import { syncOutputs, widget } from "./gate_outputs.js";
+import { CAPTION, compactSize, defineOutputs, hideRows, syncOutputs, widget } from "./gate_outputs.js";
 import { GatePanel, enlargedOpen } from "./gate_panel.js";
 import { editMask, editorOpen, maskEditorAvailable, viewUrl } from "./mask_editor.js";
-import { chain, post, typing, warn } from "./util.js";
+import { UNDO, advance, afterEnded, decorate, sortOf, startSort } from "./sort_view.js";
+import { chain, post, queueWorkflow, typing, warn } from "./util.js";
 
 const NODE_TYPE = "ImageGate";
 
 /** token -> the MaskEditor file saved for that pause (re-opening shows the mask painted so far) */
 const savedMasks = new Map();
+/** token -> the red overlay (a data URL) of the mask painted at that pause */
+const paintedOverlays = new Map();
+/** tokens whose mask was cleared (Clear mask) */
+const cleared = new Set();
+/** token -> the caption as edited so far (a redrawn panel keeps the edit) */
+const drafts = new Map();
+
+/** @param {any} pause */
+function overlayOf(pause) {
+  if (cleared.has(pause.token)) return null;
+  if (paintedOverlays.has(pause.token)) return paintedOverlays.get(pause.token);
+  return pause.mask_retained && pause.overlay ? viewUrl(pause.overlay) : null;
+}
+
+/** Will this gate put out a mask at the next pause (keep_mask on, a mask painted or retained, not cleared)? */
+function retained(/** @type {any} */ pause) {
+  if (!pause.keep_mask || cleared.has(pause.token)) return false;
+  return savedMasks.has(pause.token) || !!pause.mask_retained;
+}
+
+/** The caption field of an answer: only an edited caption is sent (the input passes unchanged otherwise).
+ * @param {GatePanel} panel */
+function captionField(panel) {
+  const box = panel.captionBox;
+  if (!box || !panel.pause) return {};
+  return box.value === (panel.pause.caption ?? "") ? {} : { caption: box.value };
+}
+
+/** Ctrl+1…9 / Ctrl+0 (also Alt, Cmd) route while the caption box has focus; Ctrl+Enter = route 1.
+ * @param {KeyboardEvent} ev @returns {number} */
+function captionKey(ev) {
+  if (ev.repeat || !(ev.ctrlKey || ev.metaKey || ev.altKey)) return 0;
+  if (ev.key === "Enter") return ev.ctrlKey || ev.metaKey ? 1 : 0;
+  const m = /^(?:Digit|Numpad)(\d)$/.exec(ev.code ?? "") ?? /^(\d)$/.exec(ev.key);
+  if (!m) return 0;
+  const d = Number(m[1]);
+  return d === 0 ? 10 : d;
+}
+
+/** Does the node's caption output lead anywhere? @param {any} node */
+function captionLinked(node) {
+  return !!node.outputs?.find((/** @type {any} */ o) => o.name === CAPTION)?.links?.length;
+}
 
 registerView({
   nodeType: NODE_TYPE,
   createPanel(node) {
     const panel = new GatePanel({
-      onRoute: (n) => answer(panel, { message: n }),
+      onRoute: (n) => routeTo(panel, n),
       onStop: () => answer(panel, { message: CANCEL }),
       onMask: () => openMask(node),
+      onClear: () => clearMask(node),
+      onRunAgain: () => runAgain(panel),
       url: viewUrl,
       maskAvailable: maskEditorAvailable,
       hasMask: (pause) => savedMasks.has(pause.token),
-      onEnded: (done) => savedMasks.delete(done.token),
+      overlayOf,
+      retained,
+      captionShown: (pause) => typeof pause.caption === "string" || captionLinked(node),
+      caption: (pause) => drafts.get(pause.token) ?? pause.caption ?? "",
+      onCaption: (pause, text) => drafts.set(pause.token, text),
+      captionKey,
+      onEnded: (done) => {
+        savedMasks.delete(done.token);
+        paintedOverlays.delete(done.token);
+        cleared.delete(done.token);
+        drafts.delete(done.token);
+      },
     });
+    chain(panel, "show", (pause) => decorate(panel, pause));      // a folder sort: progress, Undo
+    chain(panel, "ended", () => afterEnded(panel));
     return panel;
   },
 });
+
+/**
+ * Send the shown image down route `n`. In a folder sort the next image goes on
+ * screen first, before the answer leaves the page.
+ * @param {GatePanel} panel @param {number} n
+ */
+function routeTo(panel, n) {
+  const pause = panel.pause;
+  if (!pause) return;
+  if (sortOf(pause)) advance(panel, pause, pause.labels?.[n - 1] ?? String(n));
+  answer(panel, { message: n, ...captionField(panel) });
+}
+
+/** @param {GatePanel} panel */
+async function runAgain(panel) {
+  try {
+    await queueWorkflow();
+  } catch (e) {
+    warn("Run from here failed", e);
+    panel.idle(`Run from here failed: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** @param {string} src @returns {Promise<HTMLImageElement>} */
+function loadImage(src) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error(`could not load ${src}`));
+    img.src = src;
+  });
+}
+
+/**
+ * The red overlay of a MaskEditor file (painted = transparent there) at the preview's size.
+ * @param {any} ref @param {number} width @param {number} height
+ */
+async function overlayFromEditorFile(ref, width, height) {
+  const img = await loadImage(viewUrl(ref));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, width);
+  canvas.height = Math.max(1, height);
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext("2d"));
+  ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const px = data.data;
+  for (let i = 0; i < px.length; i += 4) {
+    const painted = 255 - px[i + 3];
+    px[i] = 230; px[i + 1] = 32; px[i + 2] = 32; px[i + 3] = Math.round(painted * 0.5);
+  }
+  ctx.putImageData(data, 0, 0);
+  return canvas.toDataURL("image/png");
+}
 
 /** @param {any} node */
 async function openMask(node) {
@@ -51,11 +163,36 @@ async function openMask(node) {
     const r = await post(ROUTES.mask, { id: pause.id, token: pause.token, ref });
     if (!r.ok) return panel.say(r.data?.error ?? `mask refused (${r.status})`);
     savedMasks.set(pause.token, ref);
-    panel.markMask(true);
-    panel.say("Mask saved");
+    cleared.delete(pause.token);
+    const p0 = pause.previews?.[0] ?? { width: pause.width, height: pause.height };
+    try {
+      paintedOverlays.set(pause.token, await overlayFromEditorFile(ref, p0.width, p0.height));
+    } catch (e) {
+      warn("could not draw the mask overlay", e);
+    }
+    if (panel.pause?.token === pause.token) {
+      panel.markMask(true);
+      panel.say("Mask saved");
+    }
   } catch (e) {
     warn("MaskEditor failed", e);
     panel.say(`MaskEditor failed: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** Clear mask: no mask on this pause, and a gate with keep_mask forgets the one it kept. @param {any} node */
+async function clearMask(node) {
+  const panel = /** @type {GatePanel} */ (panelOf(node));
+  const pause = panel?.pause;
+  if (!pause) return;
+  const r = await post(ROUTES.mask, { id: pause.id, token: pause.token, clear: true });
+  if (!r.ok) return panel.say(r.data?.error ?? `clear refused (${r.status})`);
+  savedMasks.delete(pause.token);
+  paintedOverlays.delete(pause.token);
+  cleared.add(pause.token);
+  if (panel.pause?.token === pause.token) {
+    panel.markMask(false);
+    panel.say("Mask cleared");
   }
 }
 
@@ -67,13 +204,13 @@ function act(what) {
   // MaskEditor or the enlarged preview.
   if (editorOpen() || enlargedOpen()) return false;
   const node = activeGate();
-  const panel = node && /** @type {GatePanel} */ (panelOf(node));
-  if (!panel?.pause) return false;
+  const panel = node && panelOf(node);
+  if (!(panel instanceof GatePanel) || !panel.pause) return false;
   if (what === "mask") openMask(node);
   else if (what === "stop") answer(panel, { message: CANCEL });
   else {
     if (Number(what) > (panel.pause.routes ?? 0)) return false;
-    answer(panel, { message: Number(what) });
+    routeTo(panel, Number(what));
   }
   return true;
 }
@@ -145,13 +282,18 @@ app.registerExtension({
   keybindings: COMMANDS.filter((c) => c.key).map((c) => ({ combo: { key: c.key }, commandId: c.id })),
   async beforeRegisterNodeDef(nodeType, nodeData) {
     if (nodeData?.name !== NODE_TYPE) return;
+    defineOutputs(nodeData);
+    compactSize(nodeType);
     chain(nodeType.prototype, "onConfigure", function () {
       adoptRouteLabels(this);
-      // After a workflow load the saved outputs are already the first 1+routes: relabel them.
+      // After a workflow load: hide the routes past `routes`, relabel, add `caption` to an older workflow.
       queueMicrotask(() => setupNode(this));
     });
     // Added to a graph (built by hand or pasted) while its pause waits: show it now.
-    chain(nodeType.prototype, "onAdded", () => queueMicrotask(renderAll));
+    chain(nodeType.prototype, "onAdded", () => {
+      queueMicrotask(renderAll);
+      hideRows();                          // its id is known now
+    });
   },
   nodeCreated(node) {
     if (isGate(node)) setupNode(node);
@@ -159,8 +301,17 @@ app.registerExtension({
   // A workflow was loaded, switched to or reloaded: its nodes are new objects.
   afterConfigureGraph() {
     renderAll();
+    hideRows();
   },
   async setup() {
+    // A subgraph opened or left: other gates are on screen.
+    /** @type {any} */ (app).canvas?.canvas?.addEventListener?.("litegraph:set-graph", () => hideRows());
+    startSort({
+      route: (panel, n) => routeTo(panel, n),
+      undo: (panel) => answer(panel, { message: UNDO }),
+      stop: (panel) => answer(panel, { message: CANCEL }),
+      activePanel: () => { const node = activeGate(); return node ? panelOf(node) : null; },
+    }, viewUrl);
     await startBoard();
   },
 });

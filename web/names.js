@@ -9,11 +9,14 @@ export const ROUTES = {
   choice: `${ROUTE_PREFIX}/choice`,
   mask: `${ROUTE_PREFIX}/mask`,
   pending: `${ROUTE_PREFIX}/pending`,
+  full: `${ROUTE_PREFIX}/full`,
+  progress: `${ROUTE_PREFIX}/progress`,
 };
 export const EVENTS = {
   show: "datasete-gate-show",
   ready: "datasete-gate-ready",
   done: "datasete-gate-done",
+  sort: "datasete-gate-sort",
 };
 export const EXTENSION = "datasete.ImageGate";
 export const COMMAND_PREFIX = "Datasete.Gate.";

@@ -1,6 +1,7 @@
 // @ts-check
 // Small helpers shared by the page modules.
 
+import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 import { PACK } from "./names.js";
 
@@ -49,4 +50,33 @@ export function typing(t) {
 /** @param {string} what @param {unknown} e */
 export function warn(what, e) {
   console.warn(`[${PACK}] ${what}`, e);
+}
+
+/** The frontend's own Run command (its queue settings, its run set-up). */
+export const QUEUE_COMMAND = "Comfy.QueuePrompt";
+
+/** Queue the workflow again as the Run button does; an old frontend without commands queues directly. */
+export async function queueWorkflow() {
+  const a = /** @type {any} */ (app);
+  const cmd = a.extensionManager?.command;
+  if (cmd?.execute && (!Array.isArray(cmd.commands) || cmd.commands.some((/** @type {any} */ c) => c.id === QUEUE_COMMAND))) {
+    try {
+      await cmd.execute(QUEUE_COMMAND);
+      return;
+    } catch (e) {
+      warn("the Run command failed; queueing directly", e);
+    }
+  }
+  await a.queuePrompt(0, 1);
+}
+
+/** Tell the frontend the workflow changed (a widget set from code), so it is saved and persisted. */
+export function noteGraphChanged() {
+  const a = /** @type {any} */ (app);
+  try {
+    a.extensionManager?.workflow?.activeWorkflow?.changeTracker?.checkState?.();
+  } catch (e) {
+    warn("could not mark the workflow changed", e);
+  }
+  a.graph?.setDirtyCanvas?.(true, true);
 }

@@ -24,8 +24,22 @@ def image(server):
 
 
 def outputs(page):
+    """The outputs the gate SHOWS, in order: [name, label, links]. All twelve stay on the node (caption is
+    output 11, as on the server); routes past `routes` are hidden: on the canvas their slot lies outside the
+    node, with Nodes 2.0 their row is not displayed."""
     return page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
-        return n.outputs.map(o => [o.name, o.label ?? null, (o.links ?? []).length]); }""")
+        const el = document.querySelector(`[data-node-id="${n.id}"]`);
+        const rows = el ? [...el.querySelectorAll('.lg-slot--output')] : null;
+        const shown = (o, i) => {
+          if (rows && rows.length === n.outputs.length) return !!rows[i].offsetParent;
+          const [x, y] = n.getOutputPos(i);
+          return y >= n.pos[1] && y <= n.pos[1] + n.size[1] && Math.abs(x - (n.pos[0] + n.size[0])) < 30;
+        };
+        return n.outputs.filter(shown).map(o => [o.name, o.label ?? null, (o.links ?? []).length]); }""")
+
+
+def all_outputs(page):
+    return page.js("""() => app.graph._nodes.find(n => n.type === 'ImageGate').outputs.map(o => o.name)""")
 
 
 def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, frontend):
@@ -33,24 +47,25 @@ def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, 
     vue = page.js("() => !!app.extensionManager?.setting?.get?.('Comfy.VueNodes.Enabled')")
     assert vue == frontend.endswith("+vue")
     assert page.js("() => app.extensions.some(e => e.name === '" + EXTENSION + "')")
-    assert page.js("() => LiteGraph.registered_node_types.ImageGate.nodeData.output.length") == 11
+    assert page.js("() => LiteGraph.registered_node_types.ImageGate.nodeData.output.length") == 12   # + caption
     page.js("""() => { app.graph.clear(); const n = LiteGraph.createNode('ImageGate'); n.pos = [300, 60];
               app.graph.add(n); const s = LiteGraph.createNode('SaveImage'); s.pos = [700, 60]; app.graph.add(s); }""")
-    assert [o[0] for o in outputs(page)] == ["mask", "route_1", "route_2"]
+    assert [o[0] for o in outputs(page)] == ["mask", "route_1", "route_2", "caption"]   # caption after the routes
+    assert all_outputs(page)[11] == "caption"                                          # ... and output 11
     if vue:                                          # Nodes 2.0 renders the node (and our panel) as DOM
         page.page.wait_for_function("() => [...document.querySelectorAll('[data-node-id]')]"
                                     f".some(e => e.querySelector('{GatePanel.panel}'))", timeout=15000)
-    assert [o[1] for o in outputs(page)][1:] == ["1", "2"]
+    assert [o[1] for o in outputs(page)][1:3] == ["1", "2"]
     page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
               const w = n.widgets.find(w => w.name === 'routes'); w.value = 4; w.callback(4);
               const l = n.widgets.find(w => w.name === 'labels');
               l.value = 'keep, reject, fix, later'; l.callback(l.value);
               n.connect(4, app.graph._nodes.find(n => n.type === 'SaveImage'), 0); }""")
     assert outputs(page) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0],
-                             ["route_3", "fix", 0], ["route_4", "later", 1]]
+                             ["route_3", "fix", 0], ["route_4", "later", 1], ["caption", None, 0]]
     page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
               const w = n.widgets.find(w => w.name === 'routes'); w.value = 2; w.callback(2); }""")
-    assert outputs(page) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0]]
+    assert outputs(page) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0], ["caption", None, 0]]
     assert page.js("() => Object.keys(app.graph.links ?? {}).length === 0 || "
                    "[...(app.graph.links instanceof Map ? app.graph.links.values() : Object.values(app.graph.links))]"
                    ".filter(Boolean).length === 0")
@@ -62,7 +77,8 @@ def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, 
     fresh.js("(wf) => app.loadGraphData(wf)", wf)
     time.sleep(0.5)
     assert outputs(fresh) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0],
-                              ["route_3", "fix", 0]]
+                              ["route_3", "fix", 0], ["caption", None, 0]]
+    assert all_outputs(fresh)[11] == "caption"
     assert page.real_errors() == [] and fresh.real_errors() == []
 
 

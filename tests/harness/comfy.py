@@ -98,7 +98,8 @@ def pinned_frontend(backend: str | None = None) -> str | None:
     """The frontend version a backend's requirements pin (None: unknown, a user's own tree)."""
     backend = backend or default_backend()
     v = versions()
-    return {v["COMFYUI_VERSION"]: v["PINNED_FRONTEND"], v["COMFYUI_NEW_VERSION"]: v["COMFYUI_NEW_FRONTEND"]}.get(backend)
+    pins = {v["COMFYUI_VERSION"]: v["PINNED_FRONTEND"], v["COMFYUI_NEW_VERSION"]: v["COMFYUI_NEW_FRONTEND"]}
+    return pins.get(backend)
 
 
 def comfy_dir(backend: str | None = None) -> str:
@@ -216,7 +217,7 @@ class ComfyServer:
                     if r.status == 200:
                         self.check_version()
                         return self
-            except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
+            except (TimeoutError, urllib.error.URLError, ConnectionError, OSError):
                 pass
             time.sleep(0.25)
         self.stop()

@@ -23,8 +23,16 @@ import pytest
 
 from gates import names
 
-from .comfy import (PACK_NAME, ComfyServer, backend_missing, default_backend, idle_client, new_backend,
-                    pinned_frontend, versions)
+from .comfy import (
+    PACK_NAME,
+    ComfyServer,
+    backend_missing,
+    default_backend,
+    idle_client,
+    new_backend,
+    pinned_frontend,
+    versions,
+)
 
 _servers: dict = {}
 
@@ -211,6 +219,14 @@ class Page:
 
     def open(self):
         self.page.goto(self.server.url, wait_until="domcontentloaded")
+        return self.wait_ready()
+
+    def reload(self):
+        """Reload the page and wait until it is ready again (its restored workflow included)."""
+        self.page.reload(wait_until="domcontentloaded")
+        return self.wait_ready()
+
+    def wait_ready(self):
         self.page.wait_for_function("() => window.app && app.graph && app.canvas && window.LiteGraph",
                                     timeout=60000)
         self.page.wait_for_function(f"() => app.extensions?.some(e => e.name === '{names.EXTENSION}')",

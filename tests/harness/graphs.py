@@ -100,3 +100,20 @@ def saved(output_dir: str, prefix: str) -> list:
 def kinds(output_dir: str, prefix: str) -> list:
     """What a graph saved: ['mask', 'route2'] for <prefix>_mask_00001_.png, <prefix>_route2_00001_.png."""
     return sorted(f[len(prefix) + 1:].split("_")[0] for f in saved(output_dir, prefix))
+
+
+class SortGraph:
+    """FolderImageLoader (sort mode) -> ImageGate -> one SaveImageToFolder per route (image, caption, mask)."""
+
+    def __init__(self, folder: str, out_root: str, labels=("keep", "reject", "fix"), fmt: str = "png"):
+        self.graph = g = Graph()
+        self.loader = g.node("FolderImageLoader", folder=folder, index=0, depth=0, mode="sort")
+        self.gate = g.node("ImageGate", image=self.loader.out(0), routes=len(labels), labels=",".join(labels),
+                           timeout_seconds=0, on_timeout="stop")
+        self.savers = {k: g.node("SaveImageToFolder", image=self.gate.out(k), folder=f"{out_root}/{label}",
+                                 filename=self.loader.out(3), format=fmt, on_conflict="overwrite",
+                                 caption=self.loader.out(1), mask=self.gate.out(0), save_empty_mask=False)
+                       for k, label in enumerate(labels, start=1)}
+
+    def prompt(self) -> dict:
+        return self.graph.prompt()

@@ -148,3 +148,62 @@ def wait_no_buttons(page, timeout=15000):
 
 def click_route(page, label):
     GatePanel(page).click_route(label)
+
+
+BUILD_SORT_GRAPH = """
+({folder, out, labels}) => {
+  app.graph.clear();
+  const add = (type, pos) => { const n = LiteGraph.createNode(type); n.pos = pos; app.graph.add(n); return n; };
+  const set = (n, name, v) => { const w = n.widgets.find(w => w.name === name); w.value = v; w.callback?.(v); };
+  const loader = add("FolderImageLoader", [20, 60]);
+  set(loader, "folder", folder);
+  set(loader, "mode", "sort");
+  const gate = add("ImageGate", [360, 40]);
+  set(gate, "routes", labels.length);
+  set(gate, "labels", labels.join(","));
+  loader.connect(0, gate, 0);
+  labels.forEach((label, i) => {
+    const s = add("SaveImageToFolder", [1150, 40 + i * 260]);
+    set(s, "folder", `${out}/${label}`);
+    set(s, "on_conflict", "overwrite");
+    gate.connect(i + 1, s, "image");
+    loader.connect(3, s, "filename");
+    loader.connect(1, s, "caption");
+  });
+  app.canvas.ds.offset = [0, 0]; app.canvas.ds.scale = 1;
+  app.graph.setDirtyCanvas(true, true);
+  return gate.id;
+}
+"""
+
+
+def build_sort_graph(page, folder, out, labels=("keep", "reject", "fix")):
+    return page.js(BUILD_SORT_GRAPH, {"folder": folder, "out": out, "labels": list(labels)})
+
+
+class SortPanel(GatePanel):
+    """The Image Gate's panel during a folder sort: progress, Undo, the file shown."""
+
+    progress = f"{PANEL} .{P}progress"
+    undo = f"{PANEL} button.{P}undo"
+    resolved = f"{PANEL} .{P}resolved"
+
+    def progress_text(self) -> str:
+        return self.page.js(f"() => document.querySelector('{self.progress}')?.textContent ?? ''")
+
+    def wait_progress(self, starts_with, timeout=30000):
+        """Wait until a WAITING pause shows progress starting with ``starts_with`` (e.g. "7 / 8")."""
+        self.page.page.wait_for_function(
+            f"(t) => document.querySelector('{PANEL}.{P}waiting .{P}progress')?.textContent.startsWith(t)",
+            arg=starts_with, timeout=timeout)
+
+    def shown_file(self):
+        return self.page.js(f"() => document.querySelector('{self.preview}')?.dataset.file ?? null")
+
+    def click_undo(self):
+        self.page.page.locator(self.undo).first.click()
+
+    def wait_message(self, words, timeout=30000):
+        self.page.page.wait_for_function(
+            f"(w) => [...document.querySelectorAll('{PANEL}')].some(p => p.textContent.includes(w))",
+            arg=words, timeout=timeout)

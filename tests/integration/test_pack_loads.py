@@ -15,8 +15,8 @@ def test_image_gate_is_in_object_info(comfy, client):
     status, info = client.get("/object_info/ImageGate")
     assert status == 200
     node = info["ImageGate"]
-    assert node["output"] == ["MASK"] + ["IMAGE"] * 10
-    assert node["output_name"] == ["mask"] + [f"route_{i}" for i in range(1, 11)]
+    assert node["output"] == ["MASK"] + ["IMAGE"] * 10 + ["STRING"]          # caption last: old links keep slots
+    assert node["output_name"] == ["mask"] + [f"route_{i}" for i in range(1, 11)] + ["caption"]
     assert node["category"] == CATEGORY == "Dataset Gates"
     assert node["display_name"] == "Image Gate (Manual Router)"
     assert node["input"]["required"]["routes"][1]["max"] == 10
@@ -49,3 +49,10 @@ def test_loader_and_saver_are_in_object_info(client):
     assert info["SaveImageToFolder"]["output_node"] is True
     assert {n["category"] for k, n in info.items() if k in ("ImageGate", "FolderImageLoader", "SaveImageToFolder")} \
         == {CATEGORY}
+
+
+def test_text_gate_is_in_object_info_with_the_original_interface(client):
+    node = client.get("/object_info/TextGate")[1]["TextGate"]
+    assert node["display_name"] == "Text Gate (Manual Pass)" and node["category"] == CATEGORY
+    assert node["output_name"] == ["text", "signal"] and node["output"][0] == "STRING"
+    assert list(node["input"]["optional"])[:4] == ["text", "signal", "protected", "stored_text"]

@@ -42,7 +42,8 @@ def test_example_workflow_sorts_the_whole_sample_dataset(comfy, client):
         if painted:                                    # paint the top half of this one
             m = Image.new("L", (show["width"], show["height"]), 0)
             m.paste(255, (0, 0, show["width"], show["height"] // 2))
-            buf = io.BytesIO(); m.save(buf, "PNG")
+            buf = io.BytesIO()
+            m.save(buf, "PNG")
             assert client.post_mask(show, buf.getvalue())[0] == 200
         assert client.choose(show, route)[0] == 200
         assert client.wait_end(pid, since=mark)["type"] == "execution_success"

@@ -63,3 +63,17 @@ def test_a_killed_writers_old_temp_file_is_swept_by_the_next_write(tmp_path):
     os.utime(other, (time.time() - 7200, time.time() - 7200))
     files.atomic_write_bytes(str(tmp_path / "img.png"), b"new")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".dsg-def456.part", ".hidden.part", "img.png"]
+
+
+def test_a_temp_left_by_a_dead_process_is_swept_at_once(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)                            # that process has exited
+    orphan = tmp_path / f".dsg-{pid}-abc.part"
+    orphan.write_bytes(b"half")
+    mine = tmp_path / f".dsg-{os.getpid()}-def.part"  # a write of this process in progress: kept
+    mine.write_bytes(b"busy")
+    assert files.sweep_stale_temps(str(tmp_path)) == [orphan.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name]

@@ -19,9 +19,11 @@ def test_is_changed_always_nan():
     assert math.isnan(v)
 
 def test_return_types_shape():
+    """mask, the routes, then caption LAST: workflows saved before it keep their slot indices."""
     assert gate.ImageGate.RETURN_TYPES[0] == "MASK"
-    assert len(gate.ImageGate.RETURN_TYPES) == gate.MAX_ROUTES + 1
-    assert all(t == "IMAGE" for t in gate.ImageGate.RETURN_TYPES[1:])
+    assert len(gate.ImageGate.RETURN_TYPES) == gate.MAX_ROUTES + 2
+    assert all(t == "IMAGE" for t in gate.ImageGate.RETURN_TYPES[1:gate.MAX_ROUTES + 1])
+    assert gate.ImageGate.RETURN_TYPES[gate.MAX_ROUTES + 1] == "STRING"
 
 
 def test_interface_matches_the_spec():
@@ -30,7 +32,8 @@ def test_interface_matches_the_spec():
     assert it["required"]["routes"][1] == {**it["required"]["routes"][1], "default": 2, "min": 1, "max": 10}
     assert it["hidden"] == {"unique_id": "UNIQUE_ID"}
     assert gate.ImageGate.CATEGORY == "Dataset Gates"
-    assert gate.ImageGate.RETURN_NAMES == ("mask",) + tuple(f"route_{i}" for i in range(1, 11))
+    assert gate.ImageGate.RETURN_NAMES == ("mask",) + tuple(f"route_{i}" for i in range(1, 11)) + ("caption",)
+    assert len(gate.ImageGate.OUTPUT_TOOLTIPS) == len(gate.ImageGate.RETURN_TYPES)
     for group in ("required", "optional"):
         for name, spec in it[group].items():
             assert spec[1].get("tooltip"), f"{name} has no tooltip"

@@ -30,10 +30,13 @@ def test_the_page_and_the_server_use_the_same_names():
                              ("CANCEL", "CANCEL"), ("MAX_ROUTES", "MAX_ROUTES")]:
         assert js_value(js, js_name) == getattr(names, py_name), js_name
     events = dict(re.findall(r'(\w+): "(datasete-gate-\w+)"', js))
-    assert events == {"show": names.EVENT_SHOW, "ready": names.EVENT_READY, "done": names.EVENT_DONE}
+    assert events == {"show": names.EVENT_SHOW, "ready": names.EVENT_READY, "done": names.EVENT_DONE,
+                      "sort": names.EVENT_SORT}
     routes = dict(re.findall(r"(\w+): `\$\{ROUTE_PREFIX\}(/\w+)`", js))
-    assert {k: names.ROUTE_PREFIX + v for k, v in routes.items()} == {
-        "choice": names.ROUTE_CHOICE, "mask": names.ROUTE_MASK, "pending": names.ROUTE_PENDING}
+    every_route = {k[len("ROUTE_"):].lower(): v for k, v in vars(names).items()
+                   if k.startswith("ROUTE_") and k != "ROUTE_PREFIX"}
+    assert {k: names.ROUTE_PREFIX + v for k, v in routes.items()} == every_route
+    assert {"choice", "mask", "pending"} <= set(every_route)
 
 
 def test_published_values_keep_what_users_depend_on():
@@ -49,7 +52,7 @@ def test_no_timer_redraws_the_page():
 
 
 def test_only_the_names_module_spells_event_names_and_routes():
-    spelled = [names.ROUTE_PREFIX, names.EVENT_SHOW, names.EVENT_READY, names.EVENT_DONE,
+    spelled = [names.ROUTE_PREFIX, names.EVENT_SHOW, names.EVENT_READY, names.EVENT_DONE, names.EVENT_SORT,
                names.ROUTE_PREFIX.strip("/"), names.COMMAND_PREFIX, names.EXTENSION]
     for f in web_files():
         if f == "names.js":

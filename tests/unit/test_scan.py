@@ -79,3 +79,9 @@ def test_ten_thousand_files_scan_quickly(tmp_path):
     took = time.perf_counter() - t0
     print(f"\n10,000-file scan: {took * 1000:.0f} ms")
     assert files[:3] == ["img0.png", "img1.png", "img2.png"] and files[-1] == "img9999.png"
+
+
+def test_masks_beside_images_are_not_listed_as_images(tmp_path):
+    for name in ("a.png", "a.mask.png", "b.jpg", "B.MASK.PNG"):
+        (tmp_path / name).write_bytes(b"x")
+    assert scan.list_images(str(tmp_path)) == ["a.png", "b.jpg"]

@@ -1,0 +1,188 @@
+"""The decision log of a folder sort: append-only JSON Lines, replayed to resume. Stdlib only.
+
+One log per sorted folder (its absolute path names it). Lines:
+
+    {"type": "sort", "folder": "/abs/src", "version": 1, "time": ...}             first line
+    {"type": "decision", "seq": 3, "file": "a/img3.png", "fingerprint": "1234-1699999999000000000",
+     "route": 1, "label": "keep", "files": ["/abs/out/keep/img3.png", ...], "mask": false,
+     "caption_changed": false, "time": ...}
+    {"type": "undo", "seq": 3, "file": "a/img3.png", "moved_to": "/abs/.../undone/3", "time": ...}
+
+A decision is appended only after its files are written, with one ``write`` of
+a whole line and an fsync; a process killed mid-write leaves at most a torn
+last line, which ``read`` ignores (that image is simply asked again).
+
+A file counts as decided while its current fingerprint (size and modification
+time in ns) equals the logged one: a replaced or edited file is asked again.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+
+LOG_VERSION = 1
+
+
+def fingerprint(path: str) -> str:
+    """``<size>-<mtime_ns>`` of a file: cheap (one stat) and changes when the file is replaced."""
+    st = os.stat(path)
+    return f"{st.st_size}-{st.st_mtime_ns}"
+
+
+def log_name(folder: str) -> str:
+    """The log's file name for a source folder: readable stem + a hash of the absolute path."""
+    folder = os.path.abspath(folder)
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in os.path.basename(folder.rstrip(os.sep)))[:40]
+    return f"{stem or 'root'}-{hashlib.sha1(folder.encode()).hexdigest()[:10]}.jsonl"
+
+
+def read(path: str) -> list:
+    """Every complete entry of a log; a torn or unreadable line is skipped."""
+    entries = []
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return entries
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue                       # a torn last line from a killed process
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def _ends_with_newline(path: str) -> bool:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return True
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+class SortLog:
+    """The decisions of one folder, replayed from its log file."""
+
+    def __init__(self, folder: str, log_dir: str):
+        self.folder = os.path.abspath(folder)
+        self.path = os.path.join(log_dir, log_name(self.folder))
+        self.undo_dir = os.path.join(log_dir, "undone", os.path.splitext(log_name(self.folder))[0])
+        self.decisions: dict[str, dict] = {}     # file (relative) -> its live decision entry
+        self.order: list[str] = []               # files in the order they were decided (undo stack)
+        self.seq = 0
+        for entry in read(self.path):
+            self._apply(entry)
+
+    # ---- replay -----------------------------------------------------------------
+    def _apply(self, entry: dict) -> None:
+        kind, rel = entry.get("type"), entry.get("file")
+        self.seq = max(self.seq, int(entry.get("seq") or 0))
+        if kind == "decision" and isinstance(rel, str):
+            self.decisions[rel] = entry
+            if rel in self.order:
+                self.order.remove(rel)
+            self.order.append(rel)
+        elif kind == "undo" and rel in self.decisions:
+            del self.decisions[rel]
+            self.order.remove(rel)
+
+    # ---- questions ----------------------------------------------------------------
+    def is_decided(self, rel: str) -> bool:
+        entry = self.decisions.get(rel)
+        if entry is None:
+            return False
+        try:
+            return fingerprint(os.path.join(self.folder, rel)) == entry.get("fingerprint")
+        except OSError:
+            return False
+
+    def undecided(self, files: list) -> list:
+        """``files`` (natural order) without the ones decided and unchanged since."""
+        return [rel for rel in files if not self.is_decided(rel)]
+
+    def counts(self, files: list | None = None) -> dict:
+        """Decisions per route label (only of ``files`` when given)."""
+        out: dict[str, int] = {}
+        keep = set(files) if files is not None else None
+        for rel, entry in self.decisions.items():
+            if keep is None or (rel in keep and self.is_decided(rel)):
+                key = entry.get("label") or str(entry.get("route"))
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    # ---- writing -------------------------------------------------------------------
+    def _append(self, entry: dict) -> dict:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        new = not os.path.exists(self.path)
+        data = b""
+        if not new and not _ends_with_newline(self.path):
+            data += b"\n"                 # end a torn line of a killed process: it stays unreadable alone
+        if new:
+            data += self._line({"type": "sort", "folder": self.folder, "version": LOG_VERSION, "time": time.time()})
+        data += self._line(entry)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, data)            # one write of whole lines: a kill leaves at most a torn last line
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._apply(entry)
+        return entry
+
+    @staticmethod
+    def _line(entry: dict) -> bytes:
+        return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+    def record(self, rel: str, fp: str, route: int, label: str, files: list, mask: bool = False,
+               caption_changed: bool = False) -> dict:
+        """Log a decision whose files are already written."""
+        return self._append({"type": "decision", "seq": self.seq + 1, "file": rel, "fingerprint": fp,
+                             "route": int(route), "label": str(label), "files": list(files), "mask": bool(mask),
+                             "caption_changed": bool(caption_changed), "time": time.time()})
+
+    def undo_last(self) -> dict | None:
+        """Take the last decision back: move its files to the undo folder, log the undo; None if none."""
+        if not self.order:
+            return None
+        rel = self.order[-1]
+        entry = self.decisions[rel]
+        dest = os.path.join(self.undo_dir, str(entry.get("seq")))
+        moved = []
+        for path in entry.get("files") or []:
+            if os.path.exists(path):
+                os.makedirs(dest, exist_ok=True)
+                target = os.path.join(dest, os.path.basename(path))
+                shutil.move(path, target)
+                moved.append(target)
+        return self._append({"type": "undo", "seq": entry.get("seq"), "file": rel, "moved_to": dest,
+                             "moved": moved, "time": time.time()})
+
+
+def to_csv(path: str) -> str:
+    """The live decisions of a log as CSV (one row per decided file, in decision order)."""
+    entries = read(path)
+    live: dict[str, dict] = {}
+    for e in entries:
+        if e.get("type") == "decision":
+            live.pop(e.get("file"), None)
+            live[e.get("file")] = e
+        elif e.get("type") == "undo":
+            live.pop(e.get("file"), None)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["seq", "file", "fingerprint", "route", "label", "files", "mask", "caption_changed", "time"])
+    for e in live.values():
+        w.writerow([e.get("seq"), e.get("file"), e.get("fingerprint"), e.get("route"), e.get("label"),
+                    ";".join(e.get("files") or []), e.get("mask"), e.get("caption_changed"),
+                    time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.get("time") or 0))])
+    return out.getvalue()

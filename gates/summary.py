@@ -1,0 +1,245 @@
+"""Dataset Summary: what a folder of images holds. numpy and Pillow only.
+
+Sizes come from image headers (``Image.open`` is lazy), so 10,000 images take
+about a second; pixels are decoded only to tell duplicates apart, and only for
+images that share a size with another but not their bytes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import statistics
+from collections import Counter, defaultdict
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from . import buckets, scan
+
+MASK_SUFFIX = scan.MASK_SUFFIX        # what Save Image To Folder writes beside an image
+CAPTION_EXT = ".txt"
+DUPLICATE_MODES = ("exact", "exact + near", "off")
+SHORT_SIDE_BINS = (0, 256, 512, 768, 1024, 1536, 2048)
+LIST_LIMIT = 50                       # lines per list in the report
+
+
+class Item(NamedTuple):
+    rel: str                          # path relative to the root, natural order
+    folder: str                       # its subfolder ("." = the root)
+    width: int
+    height: int
+    caption: bool
+    mask: bool
+    error: str = ""
+
+
+def _size(path: str) -> tuple:
+    """(w, h) as the loader will see it (EXIF orientation applied), from the header only."""
+    with Image.open(path) as im:
+        w, h = im.size
+        # A PNG would decode itself to look for EXIF; JPEG and WebP keep it in the header.
+        if "exif" in im.info and im.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            w, h = h, w
+    return w, h
+
+
+def scan_items(root: str, depth: int = -1, allows=None) -> tuple:
+    """(items, refused): every image under ``root`` (masks are not images) with its sidecars.
+
+    ``allows(path)`` (the access policy) drops files that lead out of the allowed
+    folders, e.g. symlinks; ``refused`` lists them.
+    """
+    items, refused = [], []
+    for rel in scan.list_images(root, depth):
+        if rel.lower().endswith(MASK_SUFFIX):
+            continue
+        path = os.path.join(root, rel)
+        if allows is not None and not allows(path):
+            refused.append(rel)
+            continue
+        stem = os.path.splitext(path)[0]
+        folder = os.path.dirname(rel) or "."
+        cap, msk = os.path.exists(stem + CAPTION_EXT), os.path.exists(stem + MASK_SUFFIX)
+        try:
+            w, h = _size(path)
+            items.append(Item(rel, folder, w, h, cap, msk))
+        except Exception as e:        # PIL raises many types for bad files; report, don't stop
+            items.append(Item(rel, folder, 0, 0, cap, msk, f"{type(e).__name__}: {e}"))
+    return items, refused
+
+
+def _file_hash(path: str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _pixel_hash(path: str) -> str:
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im) or im
+        im = im.convert("RGBA")
+        return hashlib.blake2b(f"{im.size}".encode() + im.tobytes(), digest_size=16).hexdigest()
+
+
+def exact_duplicates(root: str, items: list) -> list:
+    """Groups (lists of rel) of images with the same pixels, whatever their format or bytes."""
+    by_size = defaultdict(list)
+    for it in items:
+        if not it.error:
+            by_size[(it.width, it.height)].append(it.rel)
+    groups = []
+    for rels in by_size.values():
+        if len(rels) < 2:
+            continue
+        by_bytes = defaultdict(list)
+        for rel in rels:
+            by_bytes[_file_hash(os.path.join(root, rel))].append(rel)
+        by_pixels = defaultdict(list)
+        for same in by_bytes.values():             # equal bytes: equal pixels, decode one of them
+            try:
+                key = _pixel_hash(os.path.join(root, same[0])) if len(by_bytes) > 1 else "all"
+            except Exception:
+                key = "bytes:" + same[0]
+            by_pixels[key] += same
+        groups += [sorted(g, key=scan.natural_key) for g in by_pixels.values() if len(g) > 1]
+    return sorted(groups, key=lambda g: scan.natural_key(g[0]))
+
+
+def dhash(path: str) -> int:
+    """64-bit difference hash: is each pixel of a 9x8 gray thumbnail brighter than its right neighbour."""
+    with Image.open(path) as im:
+        im.draft("L", (64, 64))                    # JPEG: decode at a fraction of the size
+        im = (ImageOps.exif_transpose(im) or im).convert("L").resize((9, 8), Image.BILINEAR)
+        px = np.asarray(im, dtype=np.int16)
+    bits = (px[:, 1:] > px[:, :-1]).flatten()
+    return int(np.packbits(bits).view(">u8")[0])
+
+
+def _popcount(x: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(x)
+    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    return table[x.view(np.uint8).reshape(x.shape + (8,))].sum(axis=-1)
+
+
+def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = ()) -> list:
+    """Groups of images whose dHashes differ in at most ``threshold`` bits, minus exact-only groups."""
+    rels, hashes = [], []
+    for it in items:
+        if not it.error:
+            try:
+                hashes.append(dhash(os.path.join(root, it.rel)))
+                rels.append(it.rel)
+            except Exception:
+                pass
+    n = len(rels)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    h = np.array(hashes, dtype=np.uint64)
+    for start in range(0, n, 512):                 # n² bit counts, 512 rows at a time
+        d = _popcount(h[start:start + 512, None] ^ h[None, :])
+        for a, b in zip(*np.nonzero(d <= threshold)):
+            i, j = start + int(a), int(b)
+            if i < j:
+                parent[find(i)] = find(j)
+    comps = defaultdict(list)
+    for i in range(n):
+        comps[find(i)].append(rels[i])
+    exact_sets = [set(g) for g in exact]
+    groups = [sorted(g, key=scan.natural_key) for g in comps.values()
+              if len(g) > 1 and not any(set(g) <= s for s in exact_sets)]
+    return sorted(groups, key=lambda g: scan.natural_key(g[0]))
+
+
+def summarize(root: str, items: list, bucket_set: list, min_size: int = 512, duplicates: str = "exact",
+              near_threshold: int = 6, refused: list = ()) -> dict:
+    """Counts per folder, buckets, sizes, small images, duplicates: a plain dict (JSON-able)."""
+    if duplicates not in DUPLICATE_MODES:
+        raise ValueError(f"duplicates must be one of {DUPLICATE_MODES}, got {duplicates!r}")
+    ok = [it for it in items if not it.error]
+    folders: dict = {}
+    for it in items:
+        f = folders.setdefault(it.folder, {"images": 0, "captions": 0, "masks": 0})
+        f["images"] += 1
+        f["captions"] += it.caption
+        f["masks"] += it.mask
+    pick = buckets.Picker(bucket_set)
+    bucket_counts = Counter("{}x{}".format(*pick(it.width, it.height)) for it in ok)
+    shorts = [min(it.width, it.height) for it in ok]
+    edges = list(SHORT_SIDE_BINS) + [None]
+    short_hist = {(f"{lo}-{hi - 1}" if hi else f"{lo}+"): sum(1 for s in shorts if s >= lo and (hi is None or s < hi))
+                  for lo, hi in zip(edges[:-1], edges[1:])}
+
+    def stats(values):
+        return {"min": min(values), "median": statistics.median(values), "max": max(values)} if values else {}
+
+    exact = exact_duplicates(root, items) if duplicates != "off" else []
+    near = near_duplicates(root, items, near_threshold, exact) if duplicates == "exact + near" else []
+    return {
+        "folder": root,
+        "images": len(items),
+        "captions": sum(it.caption for it in items),
+        "masks": sum(it.mask for it in items),
+        "folders": dict(sorted(folders.items(), key=lambda kv: scan.natural_key(kv[0]))),
+        "buckets": dict(bucket_counts.most_common()),
+        "width": stats([it.width for it in ok]),
+        "height": stats([it.height for it in ok]),
+        "megapixels": stats([round(it.width * it.height / 1e6, 3) for it in ok]),
+        "short_side": short_hist,
+        "min_size": min_size,
+        "small": [[it.rel, it.width, it.height] for it in ok if min(it.width, it.height) < min_size],
+        "duplicates": duplicates,
+        "exact_duplicates": exact,
+        "near_duplicates": near,
+        "unreadable": [[it.rel, it.error] for it in items if it.error],
+        "refused": list(refused),
+    }
+
+
+def _listing(lines: list, rows: list) -> None:
+    lines += rows[:LIST_LIMIT]
+    if len(rows) > LIST_LIMIT:
+        lines.append(f"  ... and {len(rows) - LIST_LIMIT} more")
+
+
+def report(s: dict, bucket_note: str = "") -> str:
+    """The summary as text for people (the STRING output)."""
+    lines = [f"Dataset Summary of {s['folder']}",
+             f"images: {s['images']} in {len(s['folders'])} folder(s); with caption: {s['captions']}; "
+             f"with mask: {s['masks']}", "", f"{'folder':<32} {'images':>7} {'captions':>9} {'masks':>6}"]
+    for name, f in s["folders"].items():
+        lines.append(f"{name:<32} {f['images']:>7} {f['captions']:>9} {f['masks']:>6}")
+    lines += ["", f"aspect buckets{bucket_note}:"]
+    lines += [f"  {b:<12} {n}" for b, n in s["buckets"].items()]
+    if s["width"]:
+        lines += ["", "sizes (min / median / max):"]
+        for k, unit in (("width", "px"), ("height", "px"), ("megapixels", "MP")):
+            v = s[k]
+            lines.append(f"  {k:<11} {v['min']:g} / {v['median']:g} / {v['max']:g} {unit}")
+        lines.append("  short side: " + ", ".join(f"{k}: {n}" for k, n in s["short_side"].items() if n))
+    lines += ["", f"below {s['min_size']} px on the short side: {len(s['small'])}"]
+    _listing(lines, [f"  {r} ({w}x{h})" for r, w, h in s["small"]])
+    if s["duplicates"] == "off":
+        lines += ["", "duplicates: not checked"]
+    else:
+        lines += ["", f"exact duplicates (same pixels): {len(s['exact_duplicates'])} group(s)"]
+        _listing(lines, ["  " + " = ".join(g) for g in s["exact_duplicates"]])
+        if s["duplicates"] == "exact + near":
+            lines += [f"near duplicates (perceptual hash): {len(s['near_duplicates'])} group(s)"]
+            _listing(lines, ["  " + " ~ ".join(g) for g in s["near_duplicates"]])
+    if s["unreadable"]:
+        lines += ["", f"unreadable: {len(s['unreadable'])}"]
+        _listing(lines, [f"  {r}: {e}" for r, e in s["unreadable"]])
+    if s["refused"]:
+        lines += ["", f"skipped (links out of the allowed folders): {len(s['refused'])}"]
+        _listing(lines, [f"  {r}" for r in s["refused"]])
+    return "\n".join(lines) + "\n"

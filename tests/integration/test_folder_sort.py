@@ -1,0 +1,218 @@
+"""One Run sorts a whole folder: continuous pauses, progress, undo, resume, the decision log, crashes."""
+import json
+import os
+import shutil
+import signal
+import time
+import uuid
+from contextlib import closing
+
+from PIL import Image
+
+from gates import names, sort_log
+from gates.sort_session import LOG_SUBFOLDER, UNDO
+from harness.comfy import REPO, Client, ComfyServer
+from harness.graphs import SortGraph, noise_image
+
+SAMPLE = os.path.join(REPO, "example_data", "sample_dataset")
+ORDER = ["cat_01.png", "cat_02.jpg", "cat_10.webp", "dog_1.png", "dog_2.jpg", "dog_11.bmp", "logo_alpha.png",
+         "plant_3.webp"]                                       # natural order of the sample dataset
+
+
+def new_dataset(comfy, src=SAMPLE):
+    uid = uuid.uuid4().hex[:6]
+    shutil.copytree(src, comfy.folder(f"input/sort_{uid}"))
+    return f"sort_{uid}", f"sorted_{uid}"
+
+
+def log_of(comfy, folder):
+    path = os.path.join(comfy.folder("output"), LOG_SUBFOLDER, sort_log.log_name(comfy.folder(f"input/{folder}")))
+    return path, sort_log.read(path)
+
+
+def next_show(client, mark, timeout=60):
+    return client.wait_gate(since=mark, timeout=timeout)
+
+
+def test_one_run_sorts_the_folder_with_progress_and_stops_at_the_end(comfy, client):
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out)
+    mark = client.mark()
+    client.queue(g.prompt())                                  # the only Run
+    routes = [1, 2, 3, 1, 1, 2, 3, 1]
+    for i, route in enumerate(routes):
+        show = next_show(client, mark)
+        assert show["kind"] == "sort"
+        assert (show["sort"]["index"], show["sort"]["count"], show["sort"]["file"]) == (i + 1, 8, ORDER[i])
+        mark = client.mark()
+        assert client.choose(show, route) == (200, {"ok": True, "taken": route})
+    done = client.wait_for(lambda e: e.get("type") == names.EVENT_SORT and e["data"]["state"] == "done",
+                           since=mark, timeout=60)["data"]
+    assert done["counts"] == {"keep": 4, "reject": 2, "fix": 2} and "Folder done" in done["message"]
+    time.sleep(1.0)
+    q = client.get("/queue")[1]
+    assert not q["queue_running"] and not q["queue_pending"]   # nothing queued any more
+    got = {r: sorted(f for f in os.listdir(comfy.folder(f"output/{out}/{r}")) if not f.endswith(".txt"))
+           for r in ("keep", "reject", "fix")}
+    assert got == {"keep": ["cat_01.png", "dog_1.png", "dog_2.png", "plant_3.png"],
+                   "reject": ["cat_02.png", "dog_11.png"], "fix": ["cat_10.png", "logo_alpha.png"]}
+    path, entries = log_of(comfy, folder)
+    decisions = [e for e in entries if e["type"] == "decision"]
+    assert [e["file"] for e in decisions] == ORDER and [e["route"] for e in decisions] == routes
+    assert entries[0]["type"] == "sort" and entries[0]["folder"] == comfy.folder(f"input/{folder}")
+    for e in decisions:
+        assert e["files"] and all(os.path.isfile(p) for p in e["files"])
+        assert e["fingerprint"] == sort_log.fingerprint(comfy.folder(f"input/{folder}/{e['file']}"))
+    assert "cat_01.png" in sort_log.to_csv(path)
+
+
+def test_undo_brings_the_last_image_back_and_moves_its_files_out(comfy, client):
+    folder, out = new_dataset(comfy)
+    mark = client.mark()
+    client.queue(SortGraph(folder, out).prompt())
+    for route in (1, 2, 1):
+        show = next_show(client, mark)
+        mark = client.mark()
+        client.choose(show, route)
+    show = next_show(client, mark)
+    assert show["sort"]["file"] == ORDER[3] and show["sort"]["undo"] == 3
+    target = comfy.folder(f"output/{out}/keep/cat_10.png")
+    assert os.path.isfile(target)
+    mark = client.mark()
+    assert client.choose(show, UNDO)[0] == 200
+    show = next_show(client, mark)
+    assert show["sort"]["file"] == ORDER[2] and show["sort"]["index"] == 3
+    assert not os.path.exists(target) and not os.path.exists(target[:-4] + ".txt")
+    _, entries = log_of(comfy, folder)
+    undo = [e for e in entries if e["type"] == "undo"]
+    assert [e["file"] for e in undo] == [ORDER[2]] and all(os.path.isfile(p) for p in undo[0]["moved"])
+    for _ in range(2):                                         # undo twice more, in order
+        mark = client.mark()
+        client.choose(show, UNDO)
+        show = next_show(client, mark)
+    assert show["sort"]["file"] == ORDER[0] and show["sort"]["undo"] == 0
+    assert client.choose(show, UNDO)[0] == 400                 # nothing left to undo: the pause stays answerable
+    mark = client.mark()
+    assert client.choose(show, names.CANCEL)[0] == 200         # Stop ends the sort
+    end = client.wait_for(lambda e: e.get("type") == "execution_interrupted", since=mark, timeout=30)
+    assert end
+    time.sleep(0.8)
+    assert client.pending() == [] and not client.get("/queue")[1]["queue_pending"]
+
+
+def test_run_again_resumes_at_the_first_undecided_and_a_replaced_file_is_asked_again(comfy, client):
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out)
+    mark = client.mark()
+    client.queue(g.prompt())
+    for route in (1, 1, 2):
+        show = next_show(client, mark)
+        mark = client.mark()
+        client.choose(show, route)
+    show = next_show(client, mark)
+    mark = client.mark()
+    client.choose(show, names.CANCEL)                          # stopped at image 4
+    client.wait_for(lambda e: e.get("type") == "execution_interrupted", since=mark, timeout=30)
+    src = comfy.folder(f"input/{folder}/{ORDER[1]}")
+    time.sleep(0.05)
+    Image.new("RGB", (40, 30), (9, 9, 9)).save(src, "JPEG")   # image 2 replaced after its decision
+    mark = client.mark()
+    client.queue(g.prompt())                                   # Run again
+    show = next_show(client, mark)
+    assert show["sort"]["file"] == ORDER[1] and (show["width"], show["height"]) == (40, 30)
+    mark = client.mark()
+    client.choose(show, 3)
+    show = next_show(client, mark)
+    assert show["sort"]["file"] == ORDER[3]                    # 1 and 3 stay decided
+    client.reset()
+
+
+def test_empty_missing_and_finished_folders_end_with_a_clear_message_and_write_nothing(comfy, client):
+    os.makedirs(comfy.folder("input/sort_empty"), exist_ok=True)
+    cases = {"sort_empty": "no images", "sort_missing_folder": "folder not found"}
+    for folder, words in cases.items():
+        mark = client.mark()
+        pid = client.queue(SortGraph(folder, "sorted_none").prompt())
+        end = client.wait_end(pid, since=mark)
+        assert end["type"] == "execution_error" and words in end["data"]["exception_message"]
+        told = client.wait_for(lambda e: e.get("type") == names.EVENT_SORT, since=mark, timeout=10)["data"]
+        assert words in told["message"]
+    folder, out = new_dataset(comfy)
+    mark = client.mark()
+    client.queue(SortGraph(folder, out).prompt())
+    for _ in ORDER:
+        show = next_show(client, mark)
+        mark = client.mark()
+        client.choose(show, 2)
+    client.wait_for(lambda e: e.get("type") == names.EVENT_SORT and e["data"]["state"] == "done", since=mark)
+    time.sleep(0.5)
+    before = sorted(os.listdir(comfy.folder(f"output/{out}/reject")))
+    _, entries = log_of(comfy, folder)
+    mark = client.mark()
+    pid = client.queue(SortGraph(folder, out).prompt())        # Run on a folder where everything is decided
+    end = client.wait_end(pid, since=mark)
+    assert end["type"] == "execution_error" and "is done" in end["data"]["exception_message"]
+    assert "reject 8" in end["data"]["exception_message"]
+    assert sorted(os.listdir(comfy.folder(f"output/{out}/reject"))) == before
+    assert log_of(comfy, folder)[1] == entries
+    assert not os.path.exists(comfy.folder("output/sorted_none"))
+    assert not [f for f in os.listdir(os.path.join(comfy.folder("output"), LOG_SUBFOLDER)) if "sort_empty" in f]
+
+
+def test_a_sort_killed_while_saving_resumes_cleanly(tmp_path, backend):
+    base = str(tmp_path / "base")
+    src = os.path.join(base, "input", "killsort")
+    os.makedirs(src)
+    for i in range(4):
+        noise_image(src, 3072, 3072, f"big{i + 1}.png", seed=i)   # slow to save: the kill lands mid-write
+    srv = ComfyServer(base=base, backend=backend).start()
+    try:
+        with closing(Client(srv.url)) as c:
+            g = SortGraph("killsort", "killsorted")
+            mark = c.mark()
+            c.queue(g.prompt())
+            show = c.wait_gate(since=mark, timeout=120)
+            mark = c.mark()
+            c.choose(show, 1)
+            show = c.wait_gate(since=mark, timeout=120)          # image 1 saved and logged
+            mark = c.mark()
+            c.choose(show, 2)
+            c.wait_event("executing", None, 120, since=mark, node=g.savers[2].id)
+            time.sleep(0.3)
+        os.killpg(srv.proc.pid, signal.SIGKILL)                  # mid-save of image 2
+        srv.proc.wait(10)
+    finally:
+        srv.stop()
+    out = os.path.join(base, "output", "killsorted")
+    log_path = os.path.join(base, "output", LOG_SUBFOLDER, sort_log.log_name(src))
+    entries = sort_log.read(log_path)                            # parses (a torn line would be skipped)
+    decided = [e["file"] for e in entries if e["type"] == "decision"]
+    assert decided[:1] == ["big1.png"]
+    for e in entries:
+        for p in e.get("files", []):
+            with Image.open(p) as im:
+                im.load()                                        # every logged file is whole
+    srv = ComfyServer(base=base, backend=backend).start()
+    try:
+        with closing(Client(srv.url)) as c:
+            mark = c.mark()
+            c.queue(SortGraph("killsort", "killsorted").prompt())
+            show = c.wait_gate(since=mark, timeout=120)
+            first_undecided = next(f"big{i}.png" for i in range(1, 5) if f"big{i}.png" not in decided)
+            assert show["sort"]["file"] == first_undecided
+            mark = c.mark()
+            c.choose(show, 2)
+            c.wait_gate(since=mark, timeout=120)                 # its save finished: the next image shows
+            for folder in ("keep", "reject"):
+                d = os.path.join(out, folder)
+                names_here = os.listdir(d) if os.path.isdir(d) else []
+                assert not [n for n in names_here if n.endswith(".part") or n.startswith(".")], names_here
+                for n in names_here:
+                    if n.endswith(".png"):
+                        with Image.open(os.path.join(d, n)) as im:
+                            im.load()                            # no half-written image under a real name
+            c.reset()
+    finally:
+        srv.stop()
+    print(f"\nkilled sort: logged before the kill {decided}; resumed at {first_undecided}")
+    assert json.dumps(entries)
