@@ -47,6 +47,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
+import sort_flow  # noqa: E402  (bench/sort_flow.py: the next image on screen, in a real browser)
+
 from harness.comfy import REPO, Client, ComfyServer, comfy_dir  # noqa: E402
 from harness.graphs import noise_image  # noqa: E402
 
@@ -359,6 +361,8 @@ def table(res) -> str:
               f"{', '.join(f'{x:.0f}' for x in so['rss_every_50_mb'])} |",
               f"| temp folder over {so['runs']} gated runs | {so['temp_before_bytes']:,} → "
               f"{so['temp_after_bytes']:,} B; {so['gate_temp_after_files']} gate preview files left |"]
+    if res.get("sort_flow"):
+        lines += sort_flow.rows(res["sort_flow"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     return "\n".join(lines)
 
@@ -379,6 +383,8 @@ def goals(res) -> dict:
             0.5 <= res["cross_check"]["ratio"] <= 2.0
     out["RSS growth ≤ 50 MB"] = res["soak"]["rss_growth_mb"] <= 50
     out["no gate temp files left"] = res["soak"]["gate_temp_after_files"] == 0
+    if res.get("sort_flow"):
+        out.update(sort_flow.goals(res["sort_flow"]))
     return out
 
 
@@ -401,6 +407,8 @@ def main():
     ap.add_argument("--sizes", default="512,1024,2048,4096")
     ap.add_argument("--baseline-cancel-size", default="1024")
     ap.add_argument("--loop-images", type=int, default=100)
+    ap.add_argument("--sort-images", type=int, default=100, help="images answered per flow in the browser (0: skip)")
+    ap.add_argument("--sort-big-folder", type=int, default=10_000, help="size of the big folder of the sort flow")
     ap.add_argument("--soak-runs", type=int, default=200)
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
@@ -439,6 +447,8 @@ def main():
         print(f"loop: {res['loop']['overhead_ms']:.1f} ms overhead per image", flush=True)
         res["soak"] = soak_resources(srv, c, images[min(sizes, key=lambda s: abs(s - 1024))], args.soak_runs)
         c.close()
+    if args.sort_images:                       # its own server: nothing of the baseline pack loaded
+        res["sort_flow"] = sort_flow.measure(args.sort_images, args.sort_big_folder)
     res["goals"] = goals(res)
     res["wall_s"] = round(time.time() - t_start, 1)
     md = table(res)

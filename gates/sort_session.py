@@ -26,6 +26,7 @@ from .pauses import PauseError, RouteKind
 log = logging.getLogger(names.LOGGER)
 LOG_SUBFOLDER = "dataset_gates_logs"      # under ComfyUI's output folder
 UNDO = "__undo__"                         # the answer that takes the last decision back
+PREPARE_AHEAD = 2                         # images decoded (and their previews written) ahead
 _lock = threading.RLock()
 _sessions: dict[str, Session] = {}        # source folder -> its session
 _by_prompt: dict[str, Session] = {}       # prompt id -> the session that prompt sorts
@@ -63,7 +64,8 @@ class Session:
         self.prompt: dict | None = None         # the workflow to queue again, and its extra data
         self.extra: dict = {}
         self.prefetched: dict = {}              # file -> (rgb, mask) decoded ahead
-        self.next_preview: dict | None = None   # {file, ref} of the next image's preview
+        self.previews: dict = {}                # file -> path of its preview written ahead
+        self.preview_refs: dict = {}            # file -> its /view ref
 
     # ---- the folder -------------------------------------------------------------
     def listing(self) -> list:
@@ -79,7 +81,7 @@ class Session:
         decided = len(files) - len(self.log.undecided(files))
         return {"index": decided + 1, "count": len(files), "counts": self.log.counts(files),
                 "file": self.current and self.current["file"], "undo": len(self.log.order),
-                "folder": self.folder}
+                "folder": self.folder, "next": upcoming(self)}
 
     # ---- the decisions ------------------------------------------------------------
     def flush_pending(self) -> None:
@@ -157,30 +159,66 @@ def take_prefetched(session: Session, rel: str):
         return session.prefetched.pop(rel, None)
 
 
+def upcoming(session: Session) -> list:
+    """The next undecided images after the current one, as many as are prepared ahead."""
+    cur = session.current["file"] if session.current else None
+    return [f for f in session.log.undecided(session.files) if f != cur][:PREPARE_AHEAD]
+
+
 def prefetch_next(session: Session) -> None:
-    """Decode the image after the current one and write its preview, in the background."""
+    """Decode the next images and write their previews, in the background.
+
+    Two ahead: when the key for image i is pressed, image i+1 was prepared while
+    i-1 was shown, so it is ready however fast the person is.
+    """
+    from . import pause_server
+
+    wanted = upcoming(session)
+    with _lock:
+        session.prefetched = {k: v for k, v in session.prefetched.items() if k in wanted}
+        for rel in [r for r in session.previews if r not in wanted and r != session.current["file"]]:
+            pause_server.remove_quietly(session.previews.pop(rel))
+            session.preview_refs.pop(rel, None)
+        todo = [r for r in wanted if r not in session.prefetched]
+    announced = [r for r in wanted if r not in todo]
+    for rel in announced:                      # prepared earlier: say so again for pages that (re)load
+        ref = session.preview_refs.get(rel)
+        if ref:
+            pause_server.send(names.EVENT_SORT, {"state": "next", "folder": session.folder, "file": rel,
+                                                 "preview": ref})
+    if todo:
+        _worker().submit(_prepare, session, todo)
+
+
+_pool = None
+_libc = None
+
+
+def _worker():
+    """One long-lived thread prepares images: a new thread per image would grow the heap (malloc arenas)."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-gates-prepare")
+        return _pool
+
+
+def _prepare(session: Session, todo: list) -> None:
+    from PIL import Image, ImageOps
+
     from . import imaging, pause_server
     from .loader import pil_to_arrays
 
-    todo = [f for f in session.log.undecided(session.files) if f != session.current["file"]]
-    session.prefetched = {k: v for k, v in session.prefetched.items() if todo and k == todo[0]}
-    session.next_preview = None
-    if not todo:
-        return
-    rel = todo[0]
-
-    def work():
+    for rel in todo:
         try:
-            from PIL import Image, ImageOps
-
             with Image.open(os.path.join(session.folder, rel)) as im:
                 im.load()
                 im = ImageOps.exif_transpose(im) or im
                 arrays = pil_to_arrays(im)
                 ph, pw = imaging.preview_size(im.height, im.width)
                 small = im.convert("RGB").resize((pw, ph), Image.BILINEAR, reducing_gap=2.0)
-            with _lock:
-                session.prefetched[rel] = arrays
             tag = hashlib.sha1(f"{session.folder}/{rel}".encode()).hexdigest()[:16]
             name = f"sort_{tag}_preview.jpg"
             d = pause_server.preview_dir()
@@ -189,13 +227,32 @@ def prefetch_next(session: Session) -> None:
             os.replace(tmp, os.path.join(d, name))
             ref = pause_server.file_ref(name, pw, ph)
             with _lock:
-                session.next_preview = {"file": rel, "ref": ref}
+                if rel not in upcoming(session):  # decided meanwhile (a fast person): not needed
+                    pause_server.remove_quietly(os.path.join(d, name))
+                    continue
+                session.prefetched[rel] = arrays
+                session.previews[rel] = os.path.join(d, name)
+                session.preview_refs[rel] = ref
             pause_server.send(names.EVENT_SORT, {"state": "next", "folder": session.folder, "file": rel,
                                                  "preview": ref})
         except Exception:
             log.exception("Dataset Gates: preparing the next image of the sort failed")
+    _give_back_memory()
 
-    threading.Thread(target=work, name="dataset-gates-prefetch", daemon=True).start()
+
+def _give_back_memory() -> None:
+    """Return freed heap to the OS (glibc keeps it per thread arena): the sort's memory stays flat."""
+    global _libc
+    if _libc is None:
+        try:
+            import ctypes
+
+            _libc = ctypes.CDLL("libc.so.6")
+            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):          # not glibc: nothing to do
+            _libc = False
+    if _libc:
+        _libc.malloc_trim(0)
 
 
 # ---- the gate's side ------------------------------------------------------------------

@@ -12,6 +12,8 @@ const STYLE_ID = `${P}style`;
 const BIG = `${CSS_PREFIX}big`;
 const WAITING_HEIGHT = 460;
 const IDLE_HEIGHT = 40;
+const ROW = 100;                     // a thumbnail row, about
+const GRID_MAX = 3.5 * ROW;          // beyond three and a half rows the grid scrolls (Nodes 2.0 sizes by content)
 export const ROUTE_COLORS = ["#2f9e5b", "#d9822b", "#3b7dd8", "#b04fc4", "#c2a72a",
   "#23a6a6", "#d6455d", "#7a8c2f", "#9a6a44", "#6b6bd6"];
 const DROP_COLOR = "#666";
@@ -28,7 +30,7 @@ const CSS = `
 .${P}route{border-left-width:6px!important}
 .${P}done{border-color:#4a8!important;font-weight:bold!important}
 .${P}stop{border-color:#c44!important}
-.${P}grid{flex:1 1 auto;min-height:0;overflow-y:auto;display:grid;gap:4px;padding:2px;
+.${P}grid{flex:1 1 auto;min-height:0;max-height:${GRID_MAX}px;overflow-y:auto;display:grid;gap:4px;padding:2px;
   grid-template-columns:repeat(auto-fill,minmax(88px,1fr));grid-auto-rows:max-content;align-content:start}
 .${P}cell{position:relative;aspect-ratio:1;border:2px solid transparent;border-radius:5px;background:#1b1b1b;
   cursor:pointer;overflow:hidden;user-select:none}
@@ -108,8 +110,8 @@ export class ChooserPanel {
   height() {
     if (!this.pause) return IDLE_HEIGHT;
     // bars and status, then up to three and a half rows of thumbnails (the grid scrolls beyond)
-    const rows = Math.min(3.5, Math.ceil((this.pause.count ?? 1) / 5));
-    return Math.min(WAITING_HEIGHT, 96 + rows * 100);
+    const rows = Math.ceil((this.pause.count ?? 1) / 5);
+    return Math.min(WAITING_HEIGHT, 96 + Math.min(GRID_MAX, rows * ROW));
   }
 
   idle(text = "Waits here during a run: give each image of the batch a route, then Done.") {

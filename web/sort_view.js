@@ -30,8 +30,9 @@ const CSS = `
  *             activePanel(): any }} SortActions
  */
 
-/** folder -> {file, img (decoded), decoded} of the next image, as the server announced it */
+/** folder -> Map(file -> {img, decoded}) of the images prepared ahead, as the server announced them */
 const upcoming = new Map();
+const KEEP_AHEAD = 4;
 /** panels that showed a sort: they get the folder-done message */
 const sortPanels = new Set();
 /** @type {SortActions|null} */
@@ -58,7 +59,10 @@ async function onSortEvent(detail, url) {
     img.dataset.file = detail.file;
     img.src = url(detail.preview);
     const entry = { file: detail.file, img, decoded: false };
-    upcoming.set(detail.folder, entry);
+    if (!upcoming.has(detail.folder)) upcoming.set(detail.folder, new Map());
+    const ahead = upcoming.get(detail.folder);
+    ahead.set(detail.file, entry);
+    while (ahead.size > KEEP_AHEAD) ahead.delete(ahead.keys().next().value);
     try {
       await img.decode();
       entry.decoded = true;
@@ -80,11 +84,15 @@ function sortEnded(panel, detail) {
   panel.root.dataset.sortState = detail.state;
 }
 
-/** The decoded next image of a pause's folder, if the server announced it. @param {any} pause */
+/** The prepared image of `file` in `folder`, if the server announced it. @param {string} folder @param {string} file */
+function prepared(folder, file) {
+  return file ? upcoming.get(folder)?.get(file) ?? null : null;
+}
+
+/** The next image after the one a pause shows, prepared ahead. @param {any} pause */
 function nextImage(pause) {
   const sort = sortOf(pause);
-  const next = sort && upcoming.get(sort.folder);
-  return next && next.file !== sort.file ? next : null;
+  return sort ? prepared(sort.folder, sort.next?.[0]) : null;
 }
 
 /**
@@ -112,10 +120,10 @@ export function decorate(panel, pause) {
     undo,
   ]));
   const shown = /** @type {HTMLImageElement|null} */ (panel.root.querySelector(`img.${P}preview`));
-  const pre = upcoming.get(sort.folder);
+  const pre = prepared(sort.folder, sort.file);
   if (shown) {
     shown.dataset.file = sort.file;
-    if (pre?.file === sort.file && pre.decoded) swapIn(shown, pre.img, sort.file);  // no second decode
+    if (pre?.decoded) swapIn(shown, pre.img, sort.file);   // the picture decoded ahead: no second decode
   }
   if (buffered != null) queueMicrotask(() => replay(panel, buffered));
 }

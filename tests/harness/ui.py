@@ -70,6 +70,12 @@ class GatePanel:
     preview = f"{PANEL} img.{P}preview"
     status = f"{PANEL} .{P}status"
     big = f".{P}big"
+    caption = f"{PANEL} textarea.{P}caption"
+    overlay = f"{PANEL} img.{P}overlay"
+    clear = f"{PANEL} button.{P}clear"
+    badge = f"{PANEL} .{P}badge"
+    resolved = f"{PANEL} .{P}resolved"
+    run_again = f"{PANEL} button.{P}run"
 
     def __init__(self, page):
         self.page = page                      # harness.fixtures.Page
@@ -125,6 +131,48 @@ class GatePanel:
     def any_shown(self) -> bool:
         return self.page.js(f"() => !!document.querySelector('{self.panel}')")
 
+    # ---- the caption box, the mask overlay, the resolved state
+    def caption_value(self):
+        return self.page.js(f"() => document.querySelector('{self.caption}')?.value ?? null")
+
+    def fill_caption(self, text):
+        self.page.page.locator(self.caption).first.fill(text)
+
+    def type_in_caption(self, text):
+        """Click into the caption box and type ``text`` key by key."""
+        self.page.page.locator(self.caption).first.click()
+        self.page.page.keyboard.type(text)
+
+    def press_in_caption(self, key):
+        self.page.page.locator(self.caption).first.press(key)
+
+    def overlay_shown(self) -> bool:
+        """Is a loaded mask overlay displayed over some preview?"""
+        return self.page.js(f"() => [...document.querySelectorAll('{self.overlay}')]"
+                            ".some(i => i.offsetParent && i.complete && i.naturalWidth > 0)")
+
+    def wait_overlay(self, shown=True, timeout=15000):
+        self.page.page.wait_for_function(
+            f"(s) => [...document.querySelectorAll('{self.overlay}')]"
+            ".some(i => i.offsetParent && i.complete && i.naturalWidth > 0) === s", arg=shown, timeout=timeout)
+
+    def badge_shown(self) -> bool:
+        return self.page.js(f"() => [...document.querySelectorAll('{self.badge}')].some(b => b.offsetParent)")
+
+    def click_clear(self):
+        self.page.page.locator(self.clear).first.click()
+
+    def resolved_text(self) -> str:
+        return self.page.js(f"() => document.querySelector('{self.resolved}')?.textContent ?? ''")
+
+    def wait_resolved(self, words, timeout=15000):
+        self.page.page.wait_for_function(
+            f"(w) => (document.querySelector('{self.resolved}')?.textContent ?? '').includes(w)",
+            arg=words, timeout=timeout)
+
+    def click_run_again(self):
+        self.page.page.locator(self.run_again).first.click()
+
     def token_on(self, path):
         """The pause token shown on a node (None when idle). ``path`` = [id] or [host id, inner id]."""
         return self.page.js(
@@ -132,6 +180,43 @@ class GatePanel:
                for (const id of path) { node = g?.getNodeById(id); g = node?.subgraph; }
                const w = node?.widgets?.find(w => w.name === 'gate_panel');
                return w?.element?.dataset?.token ?? null; }""", path)
+
+
+BUILD_CAPTION_GRAPH = """
+({image, caption, labels, out}) => {
+  app.graph.clear();
+  const add = (type, pos) => { const n = LiteGraph.createNode(type); n.pos = pos; app.graph.add(n); return n; };
+  const set = (n, name, v) => { const w = n.widgets.find(w => w.name === name); w.value = v; w.callback?.(v); };
+  const load = add("LoadImage", [20, 60]);
+  const img = load.widgets.find(w => w.name === "image");
+  if (!img.options.values.includes(image)) img.options.values.push(image);
+  img.value = image;
+  const text = add("PrimitiveString", [20, 420]);
+  set(text, "value", caption);
+  const gate = add("ImageGate", [360, 40]);
+  set(gate, "routes", labels.length);
+  set(gate, "labels", labels.join(","));
+  load.connect(0, gate, "image");
+  text.connect(0, gate, "caption");
+  labels.forEach((label, i) => {
+    const s = add("SaveImageToFolder", [1150, 40 + i * 300]);
+    set(s, "folder", `${out}/${label}`);
+    set(s, "filename", "img");
+    set(s, "on_conflict", "overwrite");
+    gate.connect(i + 1, s, "image");
+    gate.connect(gate.findOutputSlot("caption"), s, "caption");
+  });
+  app.canvas.ds.offset = [0, 0]; app.canvas.ds.scale = 1;
+  app.graph.setDirtyCanvas(true, true);
+  return gate.id;
+}
+"""
+
+
+def build_caption_graph(page, image, caption, out, labels=("keep", "reject", "fix")):
+    """LoadImage + a String caption -> Image Gate -> a dataset saver per route (``<out>/<label>/img.png`` and
+    ``img.txt``) whose caption comes from the gate's caption output."""
+    return page.js(BUILD_CAPTION_GRAPH, {"image": image, "caption": caption, "labels": list(labels), "out": out})
 
 
 def buttons(page):
@@ -186,6 +271,8 @@ class SortPanel(GatePanel):
 
     progress = f"{PANEL} .{P}progress"
     undo = f"{PANEL} button.{P}undo"
+    # the preview of a waiting pause, or the next image already swapped in after a key
+    live_previews = f"{PANEL}.{P}waiting img.{P}preview, {PANEL}.{P}advancing img.{P}preview"
     resolved = f"{PANEL} .{P}resolved"
 
     def progress_text(self) -> str:

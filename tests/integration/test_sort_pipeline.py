@@ -74,5 +74,6 @@ def test_example_workflow_sorts_the_whole_sample_dataset(comfy, client):
             m = np.asarray(Image.open(os.path.join(out, route, stem + ".mask.png")))
             assert m[: m.shape[0] // 2 - 2].min() == 255 and m[m.shape[0] // 2 + 2:].max() == 0
         src_img = [f for f in os.listdir(SAMPLE) if os.path.splitext(f)[0] == stem and not f.endswith(".txt")][0]
-        assert Image.open(os.path.join(out, route, stem + ".png")).size == Image.open(os.path.join(SAMPLE, src_img)).size
+        saved_size = Image.open(os.path.join(out, route, stem + ".png")).size
+        assert saved_size == Image.open(os.path.join(SAMPLE, src_img)).size
     assert snapshot(src) == before                              # the source folder is untouched
