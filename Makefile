@@ -15,7 +15,7 @@ test: setup
 	bash scripts/lint
 	bash scripts/validate
 	bash scripts/typecheck
-	$(PY) -m pytest tests -v --durations=15
+	$(PY) -m pytest tests -v --durations=15 -n 2 --dist loadgroup
 
 unit:
 	$(PY) -m pytest tests/unit -q

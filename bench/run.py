@@ -46,7 +46,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
+sys.path.insert(0, HERE)                   # sort_flow, also when this file is imported (tests/unit)
 
+import chooser_batch  # noqa: E402  (bench/chooser_batch.py: the Image Chooser Gate on 16 and 64 images)
 import sort_flow  # noqa: E402  (bench/sort_flow.py: the next image on screen, in a real browser)
 
 from harness.comfy import REPO, Client, ComfyServer, comfy_dir  # noqa: E402
@@ -363,6 +365,8 @@ def table(res) -> str:
               f"{so['temp_after_bytes']:,} B; {so['gate_temp_after_files']} gate preview files left |"]
     if res.get("sort_flow"):
         lines += sort_flow.rows(res["sort_flow"])
+    if res.get("chooser"):
+        lines += [""] + chooser_batch.rows(res["chooser"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     return "\n".join(lines)
 
@@ -385,6 +389,8 @@ def goals(res) -> dict:
     out["no gate temp files left"] = res["soak"]["gate_temp_after_files"] == 0
     if res.get("sort_flow"):
         out.update(sort_flow.goals(res["sort_flow"]))
+    if res.get("chooser"):
+        out.update(chooser_batch.goals(res["chooser"]))
     return out
 
 
@@ -410,9 +416,16 @@ def main():
     ap.add_argument("--sort-images", type=int, default=100, help="images answered per flow in the browser (0: skip)")
     ap.add_argument("--sort-big-folder", type=int, default=10_000, help="size of the big folder of the sort flow")
     ap.add_argument("--soak-runs", type=int, default=200)
+    ap.add_argument("--chooser-batches", default="16,64",
+                    help="Image Chooser Gate rows: batch sizes of 1024² images ('' = none)")
+    ap.add_argument("--chooser-only", action="store_true",
+                    help="only the Image Chooser Gate rows, on a server of their own; printed, nothing written")
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
     args = ap.parse_args()
+    batches = [int(b) for b in args.chooser_batches.split(",") if b.strip()]
+    if args.chooser_only:
+        return chooser_batch.only(batches, args.n)
     sizes = [int(s) for s in args.sizes.split(",")]
     t_start = time.time()
     res = {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "n": args.n, "machine": machine(), "sizes": {}}
@@ -446,6 +459,8 @@ def main():
         res["loop"] = loop_overhead(srv, c, args.loop_images)
         print(f"loop: {res['loop']['overhead_ms']:.1f} ms overhead per image", flush=True)
         res["soak"] = soak_resources(srv, c, images[min(sizes, key=lambda s: abs(s - 1024))], args.soak_runs)
+        if batches:
+            res["chooser"] = chooser_batch.measure(c, chooser_batch.test_image(srv), batches, args.n)
         c.close()
     if args.sort_images:                       # its own server: nothing of the baseline pack loaded
         res["sort_flow"] = sort_flow.measure(args.sort_images, args.sort_big_folder)

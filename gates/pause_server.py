@@ -154,7 +154,7 @@ def write_full_one(pause, image, index: int, on_ready=None) -> dict:
     """
     d = preview_dir()
     ref = file_ref(f"{pause.token}_{index}_full.png", int(image.shape[2]), int(image.shape[1]))
-    frame = image[index].detach().cpu()
+    frame = image[index].detach().cpu().float()       # one image: half-precision batches become float32
     final = os.path.join(d, ref["filename"])
 
     def write():

@@ -1,5 +1,7 @@
 """Regenerate the example workflows with the REAL frontend: build each graph in the page, then save
-its UI format (example_workflows/<name>.json) and, when asked, its API format (what the tests queue).
+its UI format (example_workflows/<name>.json), its thumbnail for the Templates dialog
+(example_workflows/<name>.jpg; without one the dialog's image request fails, and frontend 1.58 logs
+it as a console error) and, when asked, its API format (what the tests queue).
 
     .venv/bin/python scripts/make_example_workflow.py              # every example
     .venv/bin/python scripts/make_example_workflow.py sort_dataset # just that one
@@ -51,10 +53,51 @@ SORT_DATASET = """
   });
 """
 
+# Pick the good ones from a batch: four sample images as one batch (Batch Images gives them the first
+# one's size) go to the Image Chooser Gate; "keep" saves its images, "fix" its images and their masks,
+# and each route's indices show which inputs went where.
+PICK_FROM_BATCH = """
+  const names = ["cat_01.png", "cat_02.jpg", "dog_1.png", "dog_2.jpg"];
+  let batch = null;
+  names.forEach((name, i) => {
+    const load = add("LoadImage", [40, 40 + i * 360], [300, 330]);
+    set(load, "image", `dataset_gates_sample/${name}`);
+    if (!batch) { batch = load; return; }
+    const b = add("ImageBatch", [380, 140 + i * 300]);
+    batch.connect(0, b, 0); load.connect(0, b, 1); batch = b;
+  });
+  const gate = add("ImageChooserGate", [640, 60]);
+  gate.title = "Pick the good ones";
+  set(gate, "routes", 2);
+  set(gate, "labels", "keep, fix");
+  set(gate, "default_route", "drop");
+  gate.setSize([560, gate.size[1]]);
+  batch.connect(0, gate, 0);
+  const keep = add("SaveImage", [1260, 40], [320, 300]);
+  keep.title = "Save: keep";
+  set(keep, "filename_prefix", "picked/keep");
+  gate.connect(0, keep, 0);
+  const fix = add("SaveImage", [1260, 380], [320, 300]);
+  fix.title = "Save: fix";
+  set(fix, "filename_prefix", "picked/fix");
+  gate.connect(3, fix, 0);
+  const toImage = add("MaskToImage", [1260, 720]);
+  gate.connect(4, toImage, 0);
+  const masks = add("SaveImage", [1600, 720], [320, 300]);
+  masks.title = "Save: fix masks";
+  set(masks, "filename_prefix", "picked/fix_mask");
+  toImage.connect(0, masks, 0);
+  [[2, 40], [5, 380]].forEach(([slot, y]) => {
+    const show = add("PreviewAny", [1600, y]);
+    show.title = slot === 2 ? "keep: indices" : "fix: indices";
+    gate.connect(slot, show, 0);
+  });
+"""
+
 # name -> example; the file is example_workflows/<name>.json (the name ComfyUI's Templates show).
 EXAMPLES = {
     "sort_dataset": Example(SORT_DATASET, api="tests/data/sort_dataset.api.json"),
-    # Next: "pick the good ones from a batch" (ImageChooserGate) as its own entry here.
+    "pick_from_batch": Example(PICK_FROM_BATCH),
 }
 
 # Clears the graph, runs one builder, and returns what the frontend itself would save.
@@ -81,6 +124,45 @@ async () => {
 """
 
 
+# A square picture of the whole graph, drawn by the page's own canvas (no DOM overlays): fit the
+# nodes into the centre square of the canvas, draw, and crop that square.
+THUMBNAIL = """
+() => {
+  const c = app.canvas, el = c.canvas, title = LiteGraph.NODE_TITLE_HEIGHT;
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const n of app.graph._nodes) {
+    x0 = Math.min(x0, n.pos[0]); y0 = Math.min(y0, n.pos[1] - title);
+    x1 = Math.max(x1, n.pos[0] + n.size[0]); y1 = Math.max(y1, n.pos[1] + n.size[1]);
+  }
+  const side = Math.min(el.width, el.height), pad = 24;
+  const s = Math.min((side - 2 * pad) / (x1 - x0), (side - 2 * pad) / (y1 - y0));
+  c.ds.scale = s;
+  c.ds.offset = [el.width / (2 * s) - (x0 + x1) / 2, el.height / (2 * s) - (y0 + y1) / 2];
+  c.setDirty(true, true);
+  c.draw(true, true);
+  const out = document.createElement("canvas");
+  out.width = out.height = side;
+  out.getContext("2d").drawImage(el, (el.width - side) / 2, (el.height - side) / 2, side, side, 0, 0, side, side);
+  return out.toDataURL("image/png");
+}
+"""
+THUMBNAIL_SIZE = 512
+
+
+def write_thumbnail(path: str, data_url: str) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB")
+    img = img.resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
+    atomic_write_bytes(path, buf.getvalue())
+    os.chmod(path, 0o644)                       # a temp file's 0600 would stay otherwise
+
+
 def workflow_path(name: str) -> str:
     return os.path.join(REPO, "example_workflows", f"{name}.json")
 
@@ -90,6 +172,7 @@ def write_json(path: str, text: str) -> None:
     data = json.loads(text)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     atomic_write_bytes(path, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode())
+    os.chmod(path, 0o644)
 
 
 def generate(chosen: list) -> None:
@@ -100,7 +183,7 @@ def generate(chosen: list) -> None:
 
     with ComfyServer() as srv, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(srv.url)
         page.wait_for_function("() => window.app && app.graph && app.canvas"
                                f" && app.extensions.some(e => e.name === '{names.EXTENSION}')",
@@ -110,6 +193,9 @@ def generate(chosen: list) -> None:
             out = page.evaluate(PAGE.replace("/*BUILD*/", ex.build))
             write_json(workflow_path(name), out["ui"])
             print(f"wrote {os.path.relpath(workflow_path(name), REPO)}")
+            thumb = workflow_path(name)[:-len(".json")] + ".jpg"
+            write_thumbnail(thumb, page.evaluate(THUMBNAIL))     # after saving: it moves the view
+            print(f"wrote {os.path.relpath(thumb, REPO)}")
             if ex.api:
                 write_json(os.path.join(REPO, ex.api), out["api"])
                 print(f"wrote {ex.api}")

@@ -250,9 +250,10 @@ function adoptRouteLabels(node) {
   const old = node.properties?.routeLabels;
   if (!Array.isArray(old) || !old.length) return;
   const labels = widget(node, "labels");
-  const routes = widget(node, "routes");
-  if (labels && !String(labels.value ?? "").trim()) labels.value = old.map(String).join(", ");
-  if (routes && Number(routes.value) < old.length) routes.value = Math.min(old.length, MAX_ROUTES);
+  // The saved `routes` stays: that project kept the labels of routes removed later. An unset
+  // label (null) showed the route number, as a blank one does here; a comma would split one.
+  const text = (/** @type {any} */ l) => String(l ?? "").replace(/[,\n]/g, " ").trim();
+  if (labels && !String(labels.value ?? "").trim()) labels.value = old.map(text).join(", ");
   delete node.properties.routeLabels;
 }
 

@@ -9,6 +9,8 @@ import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
 
 export const OPEN_COMMAND = "Comfy.MaskEditor.OpenMaskEditor";
+/** the widget the frontend adds to draw node.imgs (1.32 .. 1.58) */
+const PREVIEW_WIDGET = "$$canvas-image-preview";
 
 /** Is the core MaskEditor command there? */
 export function maskEditorAvailable() {
@@ -33,6 +35,19 @@ function loadImage(src) {
     img.onerror = () => reject(new Error(`could not load ${src}`));
     img.src = src;
   });
+}
+
+/**
+ * While the editor had the image on the node, the frontend gave the node its
+ * image-preview widget; with the image gone it would draw nothing (or fail on
+ * the next draw), so it goes too.
+ * @param {any} node
+ */
+function dropImagePreview(node) {
+  const i = node.widgets?.findIndex((/** @type {any} */ w) => w.name === PREVIEW_WIDGET) ?? -1;
+  if (i < 0) return;
+  node.widgets[i].onRemove?.();
+  node.widgets.splice(i, 1);
 }
 
 export function editorOpen() {
@@ -63,6 +78,8 @@ export async function editMask(node, ref) {
       setTimeout(() => {
         delete node.images;
         node.imgs = undefined;
+        node.imageIndex = null;
+        dropImagePreview(node);
         node.setDirtyCanvas?.(true, true);
       }, 1500);
     };

@@ -2,12 +2,14 @@
 Done, Edit mask on one image, reload, Stop and Cancel, and a workflow saved by the original project."""
 import json
 import os
+import shutil
 import time
 
 import numpy as np
 import pytest
 
 from harness.chooser import ChooserPanel, build_chooser_graph, rgb
+from harness.comfy import REPO
 from harness.ui import queue
 
 
@@ -50,7 +52,8 @@ def test_grid_shows_the_batch_and_outputs_come_in_threes(server, api, new_page, 
                                "Done", "Stop"]
     assert "6 images" in panel.status_text()
     # the thumbnail shows that image: sample the pixels of cell 4 in the page
-    px = page.js(f"""() => {{ const img = document.querySelector("{panel.cell}[data-index='4'] img");
+    px = page.js(f"""() => {{ const img = [...document.querySelectorAll("{panel.cell}[data-index='4'] img")]
+        .find(i => i.offsetParent);
         const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
         const x = c.getContext('2d'); x.drawImage(img, 0, 0); return [...x.getImageData(32, 24, 1, 1).data]; }}""")
     assert np.abs(np.array(px[:3]) - rgb(cg.colors[4])).max() < 12
@@ -142,8 +145,7 @@ def test_edit_mask_on_image_3_only(server, api, new_page):
     clicked = page.js("""() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
         .find(b => ['Save', 'Save to node'].includes(b.textContent.trim())); b?.click(); return !!b; }""")
     assert clicked, "no Save button in the MaskEditor"
-    page.page.wait_for_function(f"() => document.querySelector(\"{panel.cell}[data-index='3'] "
-                                ".dsg-ch-maskmark\")?.style.display === ''", timeout=30000)
+    panel.wait_masked(3)
     page.page.wait_for_function("() => !document.getElementById('maskEditorCanvasContainer')", timeout=10000)
     assert [c["masked"] for c in panel.cells()] == [False, False, False, True, False, False]
     panel.click(panel.select_all)
@@ -242,4 +244,74 @@ def test_a_workflow_saved_by_the_original_project_loads_and_passes_the_selection
     assert api.wait_history(pause["prompt_id"])["status"]["status_str"] == "success"
     files = [f for f in os.listdir(server.folder("output")) if f.startswith(prefix)]
     assert len(files) == 2
+    assert page.real_errors() == []
+
+
+def test_example_workflow_pick_from_a_batch_keeps_the_picked_ones(server, api, new_page):
+    sample = server.folder("input/dataset_gates_sample")
+    if not os.path.isdir(sample):
+        shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
+    shutil.rmtree(server.folder("output/picked"), ignore_errors=True)
+    with open(os.path.join(REPO, "example_workflows", "pick_from_batch.json")) as f:
+        wf = json.load(f)
+    page = new_page(server)
+    page.js("(wf) => app.loadGraphData(wf)", wf)
+    time.sleep(0.5)
+    page.js("() => app.extensionManager?.command?.execute ? app.extensionManager.command.execute('Comfy.QueuePrompt')"
+            " : app.queuePrompt(0, 1)")
+    panel = ChooserPanel(page)
+    panel.wait_grid(4)
+    pause = api.pending()[0]
+    assert (pause["labels"], pause["count"], pause["width"], pause["height"]) == (["keep", "fix"], 4, 512, 512)
+    panel.click_cell(0)
+    panel.click_cell(2, ["Control"])
+    panel.click(panel.route, "keep")
+    panel.click_cell(3)
+    panel.click(panel.route, "fix")
+    panel.click(panel.done)
+    panel.wait_gone()
+    hist = api.wait_history(pause["prompt_id"])
+    assert hist["status"]["status_str"] == "success"
+    assert sorted(o["text"][0] for o in hist["outputs"].values() if "text" in o) == ["0,2", "3"]
+    picked = sorted(os.listdir(server.folder("output/picked")))
+    assert picked == ["fix_00001_.png", "fix_mask_00001_.png", "keep_00001_.png", "keep_00002_.png"]
+    assert page.real_errors() == []
+
+
+TO_SUBGRAPH = """
+(gateId) => {
+  const gate = app.graph.getNodeById(gateId);
+  app.canvas.deselectAll?.();
+  app.canvas.selectNode(gate);
+  return Promise.resolve(app.extensionManager.command.execute("Comfy.Graph.ConvertToSubgraph")).then(() => {
+    const host = app.graph.nodes.find(n => n.subgraph && n.subgraph.nodes.some(x => x.type === "ImageChooserGate"));
+    if (!host) return null;
+    host.pos = [90, 90];
+    host.setSize([640, host.size[1]]);
+    app.graph.setDirtyCanvas(true, true);
+    return [host.id, host.subgraph.nodes.find(x => x.type === "ImageChooserGate").id];
+  });
+}
+"""
+
+
+def test_a_chooser_in_a_subgraph_shows_its_grid_on_the_subgraph_node_and_routes(server, api, new_page):
+    page = new_page(server)
+    cg = build_chooser_graph(page, count=4, routes=2, labels="in,out", prefix=stamp("sub"))
+    ids = page.js(TO_SUBGRAPH, int(cg.gate.id))
+    assert ids, "Comfy.Graph.ConvertToSubgraph did not put the chooser in a subgraph"
+    pause = run_to_grid(page, api, 4)
+    assert pause["id"] == f"{ids[0]}:{ids[1]}"        # the backend's execution id of the inner gate
+    assert page.js(f"() => app.graph.getNodeById({ids[0]}).widgets.find(w => w.name === 'gate_panel')"
+                   "?.element?.dataset?.token") == pause["token"]
+    panel = ChooserPanel(page)
+    panel.click_cell(1)
+    panel.click_cell(3, ["Shift"])
+    panel.click(panel.route, "out")
+    panel.click(panel.done)
+    panel.wait_gone()
+    assert api.wait_history(pause["prompt_id"])["status"]["status_str"] == "success"
+    c = cg.colors
+    assert cg.pixels(server.folder("output"), "img2") == [rgb(c[1]), rgb(c[2]), rgb(c[3])]
+    assert cg.files(server.folder("output"), "img1") == []           # image 0 dropped: route 1 blocked
     assert page.real_errors() == []

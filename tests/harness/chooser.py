@@ -90,26 +90,36 @@ class ChooserPanel:
     def __init__(self, page):
         self.page = page                      # harness.fixtures.Page
 
+    # A pause shows on every node that displays it; a gate inside a subgraph also has a panel while
+    # the outer graph is on screen (hidden): the page object looks at the visible cells only.
     def wait_grid(self, count=None, timeout=30000):
         """Wait until the grid shows (``count``) cells whose thumbnails have loaded."""
         self.page.page.wait_for_function(
-            """([sel, n]) => { const cells = [...document.querySelectorAll(sel)];
+            """([sel, n]) => { const cells = [...document.querySelectorAll(sel)].filter(c => c.offsetParent);
                const loaded = (c) => { const i = c.querySelector('img'); return i?.complete && i.naturalWidth > 0; };
                return cells.length > 0 && (n == null || cells.length === n) && cells.every(loaded); }""",
             arg=[self.cell, count], timeout=timeout)
 
     def wait_gone(self, timeout=15000):
-        self.page.page.wait_for_function(f"() => !document.querySelector('{self.cell}')", timeout=timeout)
+        self.page.page.wait_for_function(
+            "(sel) => ![...document.querySelectorAll(sel)].some(c => c.offsetParent)", arg=self.cell, timeout=timeout)
 
     def cells(self) -> list:
         """Per cell: index, route ("" = unassigned), selected, focused, masked, badge text, thumbnail width."""
         return self.page.js(
-            f"""() => [...document.querySelectorAll('{self.cell}')].map(c => ({{
+            f"""() => [...document.querySelectorAll('{self.cell}')].filter(c => c.offsetParent).map(c => ({{
                 index: Number(c.dataset.index), route: c.dataset.route,
                 selected: c.classList.contains('{P}selected'), focus: c.classList.contains('{P}focus'),
                 masked: c.querySelector('.{P}maskmark').style.display !== 'none',
                 badge: c.querySelector('.{P}badge').textContent,
                 thumb: c.querySelector('img').naturalWidth }}))""")
+
+    def wait_masked(self, index, timeout=30000):
+        """Wait until cell ``index`` shows its mask badge."""
+        self.page.page.wait_for_function(
+            """([sel, mark, i]) => [...document.querySelectorAll(sel)].filter(c => c.offsetParent)
+               .some(c => c.dataset.index === String(i) && c.querySelector(mark).style.display !== 'none')""",
+            arg=[self.cell, f".{P}maskmark", index], timeout=timeout)
 
     def routes(self) -> list:
         return [c["route"] for c in self.cells()]
@@ -118,28 +128,31 @@ class ChooserPanel:
         return [c["index"] for c in self.cells() if c["selected"]]
 
     def click_cell(self, index, modifiers=None):
-        loc = self.page.page.locator(f"{self.cell}[data-index='{index}']")
+        loc = self.page.page.locator(f"{self.cell}[data-index='{index}']:visible")
         loc.scroll_into_view_if_needed()
         loc.click(modifiers=modifiers or [])
 
     def dblclick_cell(self, index):
-        self.page.page.locator(f"{self.cell}[data-index='{index}']").dblclick()
+        self.page.page.locator(f"{self.cell}[data-index='{index}']:visible").dblclick()
 
     def click(self, selector, text=None):
-        loc = self.page.page.locator(selector, has_text=text) if text else self.page.page.locator(selector)
-        loc.first.click()
+        loc = self.page.page.locator(f"{selector}:visible")
+        (loc.filter(has_text=text) if text else loc).first.click()
 
     def buttons(self) -> list:
-        return self.page.js(f"() => [...document.querySelectorAll('.{P}panel button')].map(b => b.textContent)")
+        return self.page.js(f"() => [...document.querySelectorAll('.{P}panel button')].filter(b => b.offsetParent)"
+                            ".map(b => b.textContent)")
 
     def status_text(self) -> str:
-        return self.page.js(f"() => document.querySelector('{self.status}')?.textContent ?? ''")
+        return self.page.js(f"() => [...document.querySelectorAll('{self.status}')].find(s => s.offsetParent)"
+                            "?.textContent ?? ''")
 
     def grid_scrolls(self) -> bool:
         """The grid is a scroll box and its last cell can be scrolled into view."""
         return self.page.js(
-            f"""() => {{ const g = document.querySelector('{self.grid}'); const cells = g.querySelectorAll('.{P}cell');
-                const last = cells[cells.length - 1]; last.scrollIntoView({{block: 'nearest'}});
+            f"""() => {{ const g = [...document.querySelectorAll('{self.grid}')].find(g => g.offsetParent);
+                const cells = g.querySelectorAll('.{P}cell'), last = cells[cells.length - 1];
+                last.scrollIntoView({{block: 'nearest'}});
                 const gr = g.getBoundingClientRect(), lr = last.getBoundingClientRect();
                 return g.scrollHeight > g.clientHeight && g.scrollTop > 0
                   && lr.bottom <= gr.bottom + 1 && lr.top >= gr.top - 1; }}""")

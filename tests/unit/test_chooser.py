@@ -1,18 +1,16 @@
 """The Image Chooser Gate's pure parts: its interface, the answer check (ChooseKind), progress,
-full-resolution files on demand, the timeout rule and the output assembly (with a fake blocker)."""
+full-resolution files on demand, the timeout rule, thumbnails. (The output assembly needs torch:
+test_chooser_outputs.py.)"""
 import json
 import math
 import re
 
 import numpy as np
 import pytest
-import torch
 
 from gates import chooser
 from gates.names import CANCEL, CATEGORY, MAX_ROUTES
 from gates.pauses import PauseError, PauseHub, RouteKind
-
-BLOCKED = object()          # stands in for ComfyUI's ExecutionBlocker
 
 
 def kind(count=6, routes=3, default=0, **kw):
@@ -187,36 +185,19 @@ def test_settle_answered_timeout_default_route_and_stop():
     assert chooser.settle("timeout", None, progress, 0, "stop", 2) == (None, "timeout")
 
 
-def batch(n=6, h=4, w=5):
-    """Image i is filled with the value i/10, so every output image says where it came from."""
-    return torch.stack([torch.full((h, w, 3), i / 10) for i in range(n)])
-
-
-def test_assemble_routes_each_image_and_blocks_empty_and_unused_routes():
-    images = batch()
-    painted = {2: np.ones((4, 5), np.float32), 4: np.full((2, 2), 0.5, np.float32)}
-    out = chooser.assemble(images, [1, 2, 1, 3, 2, 0], painted, 3, BLOCKED, max_routes=4)
-    assert len(out) == 12
-    (img1, m1, i1), (img2, m2, i2), (img3, m3, i3) = out[0:3], out[3:6], out[6:9]
-    assert torch.equal(img1, images[[0, 2]]) and torch.equal(img2, images[[1, 4]]) and torch.equal(img3, images[[3]])
-    assert (i1, i2, i3) == ("0,2", "1,4", "3")
-    assert m1.shape == (2, 4, 5) and m1[0].max() == 0 and m1[1].min() == 1       # image 2 is route 1's second
-    assert m2[0].max() == 0 and torch.allclose(m2[1], torch.full((4, 5), 0.5))   # image 4 (2x2 mask resized)
-    assert m3.max() == 0
-    assert out[9:] == (BLOCKED,) * 3
-
-
-def test_assemble_blocks_a_route_that_gets_nothing():
-    out = chooser.assemble(batch(3), [2, 2, 0], {}, 2, BLOCKED, max_routes=2)
-    assert out[:3] == (BLOCKED,) * 3 and out[5] == "0,1"
-
-
-def test_consecutive_images_are_a_view_and_others_one_gather():
-    images = batch(8)
-    assert chooser.take(images, [2, 3, 4]).data_ptr() == images[2].data_ptr()   # no copy
-    picked = chooser.take(images, [1, 5])
-    assert torch.equal(picked, images[[1, 5]])
-
-
 def test_route_indices_keep_batch_order():
     assert chooser.route_indices([3, 1, 0, 1, 3], 3) == [[1, 3], [], [0, 4]]
+
+
+def test_thumbnails_are_small_keep_the_aspect_and_the_colour():
+    from gates.imaging import thumbnail
+
+    frame = np.zeros((1024, 512, 3), np.float32)
+    frame[..., 0] = 1.0
+    im = thumbnail(frame, 256)
+    assert im.size == (128, 256) and im.mode == "RGB"
+    assert im.getpixel((64, 128)) == (255, 0, 0)
+    gray = thumbnail(np.full((100, 300, 1), 0.5, np.float32), 256)
+    assert gray.mode == "L" and gray.size == (256, 85) and abs(gray.getpixel((10, 10)) - 128) <= 1
+    rgba = thumbnail(np.ones((64, 64, 4), np.float32), 256)
+    assert rgba.mode == "RGB" and rgba.size == (64, 64)                     # never enlarged

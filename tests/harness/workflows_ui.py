@@ -1,0 +1,153 @@
+"""Page object: open a workflow the way a person does (Templates dialog, Workflows sidebar) and
+collect everything the frontend complained about while it loaded.
+
+Selectors that work on frontends 1.32.9, 1.49.6 and 1.58.1 (and Nodes 2.0): the sidebar buttons
+have a ``*-tab-button`` class (1.32.9, 1.49.6) or data-testid (1.58.1); the Templates dialog
+lists a custom node pack under its folder name and each card has data-testid
+``template-workflow-<name>``; the Workflows sidebar shows a saved file as ``<name>.json``
+(1.32.9) or ``<name>`` (newer) under ``.comfyui-workflows-browse``.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+
+from .fixtures import IGNORED_CONSOLE, Page
+
+# Console noise besides IGNORED_CONSOLE: frontends from 1.5x poll /api/jobs, which ComfyUI 0.3.75
+# does not have; they log the 404 as a JobsApiError.
+NOISE = re.compile(f"{IGNORED_CONSOLE.pattern}|JobsApiError")
+
+# Records every toast and dialog the frontend adds to the page from now on (the elements, so
+# their text can be read when asked, even after they were closed).
+WATCH = """(sel) => {
+  window.__dgWatch?.observer.disconnect();
+  const seen = { toasts: [], dialogs: [], observer: null };
+  const look = (node) => {
+    if (!(node instanceof Element)) return;
+    for (const e of [node, ...node.querySelectorAll(`${sel.toast}, ${sel.dialog}`)]) {
+      if (e.matches(sel.toast)) seen.toasts.push(e);
+      else if (e.matches(sel.dialog)) seen.dialogs.push(e);
+    }
+  };
+  seen.observer = new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach(look)));
+  seen.observer.observe(document.body, { childList: true, subtree: true });
+  window.__dgWatch = seen;
+}"""
+
+# What was recorded since WATCH: warning/error toasts (an "Alert" is a warning toast) and any toast
+# about an invalid workflow; every dialog, and any dialog still open now.
+SEEN = """(sel) => {
+  const w = window.__dgWatch ?? { toasts: [], dialogs: [] };
+  const text = (e) => (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 400);
+  const toasts = w.toasts.filter((e) => e.matches(sel.badToast) || /invalid workflow/i.test(text(e)));
+  const open = [...document.querySelectorAll(sel.dialog)].filter((e) => e.getClientRects().length);
+  const kind = (e) => /p-toast-message-(\\w+)/.exec(e.className)?.[1] ?? '?';
+  return { toasts: [...new Set(toasts.filter(text).map((e) => `toast (${kind(e)}): ${text(e)}`))],
+           dialogs: [...new Set([...w.dialogs, ...open])].map((e) => `dialog: ${text(e)}`) };
+}"""
+
+
+class WorkflowOpener:
+    """Opens workflows from the Templates dialog or the Workflows sidebar; all their selectors live here."""
+
+    templates_button = ".templates-tab-button, [data-testid=templates-tab-button]"
+    templates_content = "[data-testid=template-workflows-content]"
+    workflows_button = ".workflows-tab-button, [data-testid=workflows-tab-button]"
+    workflows_browse = ".comfyui-workflows-browse"
+    toast = ".p-toast-message"
+    bad_toast = ".p-toast-message-error, .p-toast-message-warn"
+    dialog = ".p-dialog, [role=dialog], [role=alertdialog]"
+
+    def __init__(self, page: Page, ours: str = ""):
+        self.page = page
+        self.alerts: list = []                 # alert / confirm / prompt messages
+        self.failed: list = []                 # failed requests for our files
+        self._mark = 0
+        self._ours = ours
+        page.page.on("dialog", self._on_alert)
+        page.page.on("response", self._on_response)
+
+    @property
+    def sel(self) -> dict:
+        return {"toast": self.toast, "badToast": self.bad_toast, "dialog": self.dialog}
+
+    def _on_alert(self, d):
+        self.alerts.append(f"{d.type}: {d.message}")
+        d.dismiss()
+
+    def _on_response(self, r):
+        if r.status >= 400 and self._ours and self._ours in r.url:
+            self.failed.append(f"HTTP {r.status} {r.url}")
+
+    def card(self, name: str) -> str:
+        return f"[data-testid='template-workflow-{name}']"
+
+    # -- watching ---------------------------------------------------------------------------------
+
+    def watch(self):
+        """From now on, record toasts, dialogs, alerts, console errors and failed requests."""
+        self._mark = len(self.page.errors)
+        self.alerts.clear()
+        self.failed.clear()
+        self.page.js(WATCH, self.sel)
+
+    def trouble(self) -> list:
+        """Everything the frontend complained about since watch(), one line each."""
+        seen = self.page.js(SEEN, self.sel)
+        console = [f"console: {e}" for e in self.page.errors[self._mark:] if not NOISE.search(e)]
+        return ([f"alert {a}" for a in self.alerts] + seen["toasts"] + seen["dialogs"] + console
+                + self.failed)
+
+    # -- opening ------------------------------------------------------------------------------------
+
+    def open_from_templates(self, pack: str, name: str):
+        """Templates (sidebar button) > the pack's category > the card."""
+        p = self.page.page
+        self.watch()
+        p.locator(self.templates_button).first.click()
+        p.locator(self.templates_content).first.wait_for(timeout=30000)
+        p.get_by_text(pack, exact=True).first.click()
+        card = p.locator(self.card(name)).first
+        card.wait_for(timeout=30000)
+        self.page.js("() => { if (window.__dgWatch) window.__dgWatch.dialogs = []; }")   # the Templates dialog itself
+        card.click()
+        p.locator(self.templates_content).first.wait_for(state="detached", timeout=30000)
+
+    def open_from_sidebar(self, name: str):
+        """Workflows sidebar (opened unless it already is) > the entry of ``<name>.json``."""
+        p = self.page.page
+        self.watch()
+        browse = p.locator(self.workflows_browse).first
+        if not browse.is_visible():
+            p.locator(self.workflows_button).first.click()
+        entry = browse.get_by_text(re.compile(rf"^{re.escape(name)}(\.json)?$")).first
+        entry.click()
+
+    def serve_template(self, pack: str, name: str, text: str):
+        """Make this page get ``text`` as the pack's template ``name`` (the harness's self-test)."""
+        self.page.page.route(f"**/workflow_templates/{pack}/{name}.json",
+                             lambda route: route.fulfill(status=200, content_type="application/json", body=text))
+
+    # -- what loaded ------------------------------------------------------------------------------
+
+    def wait_loaded(self, workflow: dict, timeout: float = 30):
+        """Wait until the page's graph has the workflow's node types (as a multiset); return them."""
+        want = Counter(n["type"] for n in workflow["nodes"])
+        deadline = time.time() + timeout
+        while True:
+            got = Counter(self.node_types())
+            if got == want or time.time() > deadline:
+                return got
+            time.sleep(0.2)
+
+    def node_types(self) -> list:
+        return self.page.js("() => (app.rootGraph ?? app.graph)._nodes.map(n => n.type)")
+
+    def link_count(self) -> int:
+        return self.page.js("""() => { const l = (app.rootGraph ?? app.graph).links;
+            return [...(l instanceof Map ? l.values() : Object.values(l ?? {}))].filter(Boolean).length; }""")
+
+    def active_workflow(self) -> str | None:
+        return self.page.js("() => app.extensionManager?.workflow?.activeWorkflow?.path ?? null")
