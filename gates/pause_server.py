@@ -184,8 +184,11 @@ def show_images(pause, image, **info):
     """
     b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
     previews = write_previews(pause, image)
+    # not ready BEFORE the writer starts: a small image is written (and marked ready) at once,
+    # and marking it after would leave the page waiting for a ready event already sent
+    HUB.update(pause, full_ready=False)
     full = write_full_in_background(pause, image, range(len(previews)))
-    HUB.update(pause, previews=previews, full=full, full_ready=False, width=w, height=h, batch=b, **info)
+    HUB.update(pause, previews=previews, full=full, width=w, height=h, batch=b, **info)
     send(names.EVENT_SHOW, pause.public())
 
 

@@ -31,7 +31,8 @@ def list_images(folder: str, depth: int = 0) -> list:
     """Image files under ``folder`` (relative paths), naturally sorted.
 
     depth 0 = the folder itself, N = up to N levels of subfolders, -1 = unlimited.
-    Hidden files and folders (leading '.') and masks beside images (``*.mask.png``) are skipped. Raises ValueError naming
+    Hidden files and folders (leading '.') and masks beside images (``*.mask.png``)
+    are skipped. Raises ValueError naming
     the folder when it is missing, not a folder, or holds no images.
     """
     if not os.path.isdir(folder):

@@ -17,13 +17,14 @@ const CSS = `
 .${P}panel{display:flex;flex-direction:column;gap:6px;padding:4px;box-sizing:border-box;width:100%;height:100%;
   font:12px sans-serif;color:var(--input-text,#ddd);overflow:hidden}
 .${P}panel.${P}waiting{outline:2px solid #f5a623;border-radius:6px}
-.${P}strip{display:flex;gap:4px;flex:1 1 auto;min-height:0;justify-content:center;align-items:center}
-.${P}frame{position:relative;flex:1 1 0;min-width:0;height:100%;display:flex}
+.${P}strip{display:flex;gap:4px;flex:1 1 auto;min-height:150px;justify-content:center;align-items:center}
+.${P}strip .${P}frame{align-self:stretch}
+.${P}frame{position:relative;flex:1 1 0;min-width:0}
 .${P}strip.${P}batch .${P}frame{max-width:calc(100%/4)}
 .${P}frame img{position:absolute;inset:0;width:100%;height:100%;object-fit:contain}
 .${P}strip img.${P}preview{cursor:zoom-in}
 img.${P}overlay{pointer-events:none}
-.${P}strip.${P}dim{opacity:.45;filter:grayscale(.4);pointer-events:none}
+.${P}strip.${P}dim{opacity:.45;filter:grayscale(.4);pointer-events:none;min-height:110px}
 .${P}big{position:fixed;inset:0;z-index:10000;background:rgba(0,0,0,.85);display:flex;align-items:center;
   justify-content:center;cursor:zoom-out}
 .${P}big .${P}frame{flex:0 0 auto;width:95vw;height:95vh}

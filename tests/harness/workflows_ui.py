@@ -108,8 +108,10 @@ class WorkflowOpener:
         self.watch()
         p.locator(self.templates_button).first.click()
         p.locator(self.templates_content).first.wait_for(timeout=30000)
-        p.get_by_text(pack, exact=True).first.click()
-        card = p.locator(self.card(name)).first
+        # inside the dialog: with Nodes 2.0 the canvas's nodes carry the pack's name as a badge too
+        dialog = p.locator(self.dialog).filter(has=p.locator(self.templates_content)).first
+        dialog.get_by_text(pack, exact=True).first.click()
+        card = dialog.locator(self.card(name)).first
         card.wait_for(timeout=30000)
         self.page.js("() => { if (window.__dgWatch) window.__dgWatch.dialogs = []; }")   # the Templates dialog itself
         card.click()
