@@ -33,22 +33,26 @@ class Example:
     api: str | None = None
 
 
-# Sort a folder: the loader feeds one image per run to the gate; each route saves into its folder.
+# Sort a folder with one Run: the loader (sort mode) feeds the first undecided image to the gate,
+# its caption goes through the gate's editable box; each route saves image, caption (and mask).
 SORT_DATASET = """
   const loader = add("FolderImageLoader", [40, 120]);
   set(loader, "folder", "dataset_gates_sample");
-  set(loader, "control_after_generate", "increment");
+  set(loader, "mode", "sort");
+  set(loader, "control_after_generate", "fixed");
   const gate = add("ImageGate", [420, 80]);
   set(gate, "routes", 3);
   set(gate, "labels", "keep, reject, fix");
   loader.connect(0, gate, 0);
+  loader.connect(1, gate, "caption");
+  const captionOut = gate.outputs.findIndex(o => o.name === "caption");
   ["keep", "reject", "fix"].forEach((r, i) => {
     const s = add("SaveImageToFolder", [900, 40 + i * 300]);
     s.title = `Save: ${r}`;
     set(s, "folder", `sorted/${r}`);
     gate.connect(i + 1, s, "image");
     loader.connect(3, s, "filename");
-    loader.connect(1, s, "caption");
+    gate.connect(captionOut, s, "caption");
     if (r === "fix") gate.connect(0, s, "mask");
   });
 """

@@ -176,6 +176,11 @@ def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page)
     assert api.pending()[0]["decisions"] == [2, 2, None, None]
     page.page.reload()
     page.page.wait_for_function("() => window.app && app.graph && app.canvas", timeout=60000)
+    for i in range(8):
+        time.sleep(1)
+        print(i, page.js("() => [app.graph?._nodes?.length, app.graph?._nodes?.map(n => n.type).join(','), document.querySelectorAll('.dsg-ch-cell').length, [...document.querySelectorAll('.dsg-ch-cell')].filter(c => c.offsetParent).length, app.extensionManager?.workflow?.activeWorkflow?.path, app.extensionManager?.workflow?.openWorkflows?.map(w => w.path)]"))
+    page.page.screenshot(path="/tmp/reload_fail.png")
+    print(page.errors)
     panel.wait_grid(4)
     assert panel.routes() == ["2", "2", "", ""]
     panel.click_cell(3)

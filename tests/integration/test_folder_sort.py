@@ -216,3 +216,45 @@ def test_a_sort_killed_while_saving_resumes_cleanly(tmp_path, backend):
         srv.stop()
     print(f"\nkilled sort: logged before the kill {decided}; resumed at {first_undecided}")
     assert json.dumps(entries)
+
+
+def test_the_example_sort_workflow_with_bucket_resize_and_a_json_sidecar_writes_four_files_per_image(comfy, client):
+    """The example workflow's API form, with a Bucket Resize before each saver and a .json sidecar of the route."""
+    folder, out = new_dataset(comfy)
+    prompt = json.load(open(os.path.join(REPO, "tests", "data", "sort_dataset.api.json")))
+    prompt["1"]["inputs"]["folder"] = folder
+    labels = {"3": "keep", "4": "reject", "5": "fix"}
+    for saver, label in labels.items():
+        inputs = prompt[saver]["inputs"]
+        route = inputs["image"]
+        prompt[f"br{saver}"] = {"class_type": "BucketResize", "inputs": {
+            "image": route, "mask": ["2", 0], "resolution": 512, "divisible": 64, "max_upscale": 1.5}}
+        prompt[f"txt{saver}"] = {"class_type": "PrimitiveString",
+                                 "inputs": {"value": json.dumps({"route": label})}}
+        prompt[f"sc{saver}"] = {"class_type": "Sidecar", "inputs": {
+            "content": [f"txt{saver}", 0], "name": "", "extension": ".json"}}
+        inputs.update(folder=f"{out}/{label}", image=[f"br{saver}", 0], mask=[f"br{saver}", 1],
+                      sidecar=[f"sc{saver}", 0], save_empty_mask=True)
+    mark = client.mark()
+    client.queue(prompt)
+    routes = [1, 2, 3, 1, 2, 3, 1, 2]
+    for route in routes:
+        show = next_show(client, mark)
+        mark = client.mark()
+        assert client.choose(show, route)[0] == 200
+    client.wait_for(lambda e: e.get("type") == names.EVENT_SORT and e["data"]["state"] == "done",
+                    since=mark, timeout=60)
+    time.sleep(0.5)
+    for stem, route in zip([os.path.splitext(f)[0] for f in ORDER], routes):
+        d = comfy.folder(f"output/{out}/{['keep', 'reject', 'fix'][route - 1]}")
+        got = sorted(f for f in os.listdir(d) if f.startswith(stem + "."))
+        captioned = os.path.exists(os.path.join(SAMPLE, stem + ".txt"))   # dog_2 has no caption: no .txt
+        assert got == [f"{stem}.json", f"{stem}.mask.png", f"{stem}.png"] + [f"{stem}.txt"] * captioned, got
+        with Image.open(os.path.join(d, f"{stem}.png")) as im:
+            w, h = im.size
+        assert w % 64 == 0 and h % 64 == 0 and w * h <= 512 * 512       # on a bucket
+        with Image.open(os.path.join(d, f"{stem}.mask.png")) as m:
+            assert m.size == (w, h)                                       # the mask took the same transform
+        assert json.load(open(os.path.join(d, f"{stem}.json"))) == {"route": ["keep", "reject", "fix"][route - 1]}
+    _, entries = log_of(comfy, folder)
+    assert len([e for e in entries if e["type"] == "decision"]) == 8
