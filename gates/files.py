@@ -54,6 +54,8 @@ def resolve_target(folder: str, name: str, policy: str) -> str | None:
 
 TEMP_PREFIX, TEMP_SUFFIX = PART_PREFIX, ".part"
 STALE_TEMP_SECONDS = 3600
+_UMASK = os.umask(0o022)                  # read the process's umask once (setting it back at once)
+os.umask(_UMASK)
 _last_sweep: dict = {}        # folder -> time of its last sweep (keeps listdir off every write)
 
 
@@ -108,6 +110,7 @@ def atomic_write(path: str, write) -> None:
         sweep_stale_temps(folder)
     fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=folder)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)        # mkstemp makes 0600; a saved file gets the usual mode
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

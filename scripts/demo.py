@@ -23,8 +23,9 @@ if not os.path.isdir(sample):
     shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
 wf_dir = srv.folder("user/default/workflows")
 os.makedirs(wf_dir, exist_ok=True)
-shutil.copy(os.path.join(REPO, "example_workflows", "sort_dataset.json"),
-            os.path.join(wf_dir, "Dataset Gates - sort a folder.json"))
+for name, title in (("sort_dataset", "sort a folder"), ("pick_from_batch", "pick the good ones from a batch")):
+    shutil.copy(os.path.join(REPO, "example_workflows", f"{name}.json"),
+                os.path.join(wf_dir, f"Dataset Gates - {title}.json"))
 
 
 def stop(*_):

@@ -77,3 +77,11 @@ def test_a_temp_left_by_a_dead_process_is_swept_at_once(tmp_path):
     mine.write_bytes(b"busy")
     assert files.sweep_stale_temps(str(tmp_path)) == [orphan.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name]
+
+
+def test_an_atomic_write_gets_the_usual_file_mode_not_mkstemps_0600(tmp_path):
+    p = tmp_path / "a.png"
+    files.atomic_write_bytes(str(p), b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
