@@ -163,8 +163,13 @@ def test_edit_mask_on_image_3_only(server, api, new_page):
 def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page):
     page = new_page(server)
     cg = build_chooser_graph(page, count=4, routes=2, labels="yes,no", prefix=stamp("reload"))
-    page.js("() => app.graph.setDirtyCanvas(true, true)")
-    time.sleep(1.5)                                   # let the frontend persist the workflow
+    # A graph built by script is persisted (for the reload) when the frontend next checks its
+    # state, which a person's clicks on the canvas do; ask for that check, then wait for it.
+    page.js("() => { app.graph.setDirtyCanvas(true, true);"
+            " app.extensionManager?.workflow?.activeWorkflow?.changeTracker?.checkState?.(); }")
+    page.page.wait_for_function(
+        "() => [localStorage, sessionStorage].some(st => Object.keys(st).some(k => k.startsWith('workflow')"
+        " && (st.getItem(k) ?? '').includes('ImageChooserGate')))", timeout=15000)
     pause = run_to_grid(page, api, 4)
     panel = ChooserPanel(page)
     panel.click_cell(0)
@@ -176,11 +181,6 @@ def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page)
     assert api.pending()[0]["decisions"] == [2, 2, None, None]
     page.page.reload()
     page.page.wait_for_function("() => window.app && app.graph && app.canvas", timeout=60000)
-    for i in range(8):
-        time.sleep(1)
-        print(i, page.js("() => [app.graph?._nodes?.length, app.graph?._nodes?.map(n => n.type).join(','), document.querySelectorAll('.dsg-ch-cell').length, [...document.querySelectorAll('.dsg-ch-cell')].filter(c => c.offsetParent).length, app.extensionManager?.workflow?.activeWorkflow?.path, app.extensionManager?.workflow?.openWorkflows?.map(w => w.path)]"))
-    page.page.screenshot(path="/tmp/reload_fail.png")
-    print(page.errors)
     panel.wait_grid(4)
     assert panel.routes() == ["2", "2", "", ""]
     panel.click_cell(3)

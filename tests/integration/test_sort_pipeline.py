@@ -26,7 +26,7 @@ def test_example_workflow_sorts_the_whole_sample_dataset(comfy, client):
     before = snapshot(src)
     prompt = json.load(open(API))
     prompt["1"]["inputs"]["folder"] = f"sample_{uid}"
-    prompt["1"]["inputs"]["mode"] = "index"                 # one image per Run here (tests/integration/test_folder_sort.py: sort)
+    prompt["1"]["inputs"]["mode"] = "index"        # one image per Run here; sort mode: test_folder_sort.py
     out_root = f"sorted_{uid}"
     for nid, route in zip(("3", "4", "5"), ROUTES):
         prompt[nid]["inputs"]["folder"] = f"{out_root}/{route}"
