@@ -9,7 +9,16 @@ from PIL import Image
 
 from harness.comfy import REPO
 from harness.graphs import kinds, noise_image, saved
-from harness.ui import GatePanel, build_gate_graph, click_route, queue, run_to_pause, wait_buttons, wait_no_buttons
+from harness.ui import (
+    GatePanel,
+    SortPanel,
+    build_gate_graph,
+    click_route,
+    queue,
+    run_to_pause,
+    wait_buttons,
+    wait_no_buttons,
+)
 
 
 def mask_file(server, prefix):
@@ -97,27 +106,34 @@ def test_no_painting_gives_an_all_zero_mask(server, api, new_page):
 
 
 def test_example_workflow_pauses_on_the_first_sample_and_keep_saves_it(server, api, new_page):
-    sample = server.folder("input/dataset_gates_sample")
-    if not os.path.isdir(sample):
-        shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
-    shutil.rmtree(server.folder("output/sorted"), ignore_errors=True)
+    """The example sorts with one Run: keep saves image 1 (with its caption) and image 2 shows by itself."""
+    uid = f"example_{int(time.time() * 1000)}"
+    sample = server.folder(f"input/{uid}")
+    shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
     page = new_page(server)
+    panel = SortPanel(page)
     wf = json.load(open(os.path.join(REPO, "example_workflows", "sort_dataset.json")))
+    for node in wf["nodes"]:                          # a fresh copy of the sample: nothing decided yet
+        if node["type"] == "FolderImageLoader":
+            node["widgets_values"][0] = uid
+        if node["type"] == "SaveImageToFolder":
+            node["widgets_values"][0] = node["widgets_values"][0].replace("sorted/", f"{uid}_sorted/")
     page.js("(wf) => app.loadGraphData(wf)", wf)
     time.sleep(0.5)
     page.js("() => app.extensionManager?.command?.execute ? app.extensionManager.command.execute('Comfy.QueuePrompt')"
             " : app.queuePrompt(0, 1)")
-    wait_buttons(page)
+    panel.wait_progress("1 / 8")
     pending = api.pending()[0]
     assert pending["labels"] == ["keep", "reject", "fix"]
     assert (pending["width"], pending["height"]) == (512, 512)      # cat_01.png, the first in natural order
     click_route(page, "keep")
-    wait_no_buttons(page)
+    panel.wait_progress("2 / 8")                     # the next image, without another Run
     assert api.wait_history(pending["prompt_id"])["status"]["status_str"] == "success"
-    keep = server.folder("output/sorted/keep")
+    keep = server.folder(f"output/{uid}_sorted/keep")
     assert sorted(os.listdir(keep)) == ["cat_01.png", "cat_01.txt"]
     assert open(os.path.join(keep, "cat_01.txt")).read() == open(os.path.join(sample, "cat_01.txt")).read().strip()
-    assert not os.path.exists(server.folder("output/sorted/reject"))
+    assert not os.path.exists(server.folder(f"output/{uid}_sorted/reject"))
+    api.reset()
 
 
 # A frontend without the command (older, or a future one that renames it): the
