@@ -151,6 +151,7 @@ class ImageGate:
         route, how = decide(outcome, pause.answer, on_timeout, routes)
         if route is None:
             raise mm.InterruptProcessingException()
+        route = int(route)                           # the answer is a RouteChoice (an int with its caption)
         source = mask_source(pause.attachments, gate_memory.recall(unique_id) if keep_mask else None)
         mask = fit_mask(source, b, h, w)
         text, changed = caption_out(caption, pause.answer)

@@ -17,7 +17,7 @@ const CSS = `
 .${P}tpanel{display:flex;flex-direction:column;gap:6px;padding:4px;box-sizing:border-box;width:100%;height:100%;
   font:12px sans-serif;color:var(--input-text,#ddd);overflow:hidden}
 .${P}tpanel.${P}waiting{outline:2px solid #f5a623;border-radius:6px}
-.${P}trow{display:flex;gap:6px;flex:1 1 auto;min-height:0}
+.${P}trow{display:flex;gap:6px;flex:1 1 auto;min-height:80px}
 .${P}tframe{position:relative;flex:0 0 40%;min-width:0}
 .${P}tframe img{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;cursor:zoom-in}
 .${P}text{flex:1 1 auto;min-width:0;min-height:0;resize:none;box-sizing:border-box;font:12px/1.4 ui-monospace,monospace;

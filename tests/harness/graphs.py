@@ -69,13 +69,13 @@ class GateGraph:
     """
 
     def __init__(self, image_name: str, routes: int = 3, labels: str = "", batch: int = 1,
-                 prefix: str | None = None, timeout: int = 0, on_timeout: str = "stop"):
+                 prefix: str | None = None, timeout: int = 0, on_timeout: str = "stop", gate_id: str | None = None):
         self.prefix = prefix or "t" + uuid.uuid4().hex[:8]
         self.graph = g = Graph()
         src = g.node("LoadImage", image=image_name)
         if batch > 1:
             src = g.node("RepeatImageBatch", image=src.out(0), amount=batch)
-        self.gate = g.node("ImageGate", image=src.out(0), routes=routes, labels=labels,
+        self.gate = g.node("ImageGate", gate_id, image=src.out(0), routes=routes, labels=labels,
                            timeout_seconds=timeout, on_timeout=on_timeout)
         self.savers = {k: g.node("SaveImage", images=self.gate.out(k), filename_prefix=f"{self.prefix}_route{k}")
                        for k in range(1, routes + 1)}

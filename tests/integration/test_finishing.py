@@ -28,7 +28,9 @@ def run(client, prompt, timeout=120):
     mark = client.mark()
     pid = client.queue(prompt)
     end = client.wait_end(pid, timeout=timeout, since=mark)
-    return end, client.history(pid)
+    if end["type"] != "execution_success":
+        return end, client.history(pid)
+    return end, client.wait_history(pid)          # /history may lag the success event by a moment
 
 
 def original_workflow(image_name, prefix, sidecar2=("{}", "_meta", ".json")):
