@@ -10,7 +10,7 @@ import pytest
 
 from harness.chooser import ChooserPanel, build_chooser_graph, rgb
 from harness.comfy import REPO
-from harness.ui import queue
+from harness.ui import editor_canvas_size, queue
 
 
 def stamp(what):
@@ -130,9 +130,7 @@ def test_edit_mask_on_image_3_only(server, api, new_page):
     focus_nothing(page)
     page.page.keyboard.press("m")                     # M = Edit mask on the focused image
     page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    size = page.js("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas');"
-                   " return [c.width, c.height]; }")
-    assert size == [200, 100]                         # full resolution, not the thumbnail
+    assert editor_canvas_size(page) == [200, 100]                         # full resolution, not the thumbnail
     time.sleep(1)
     box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
     y = box["y"] + box["height"] * 0.5
@@ -160,19 +158,18 @@ def test_edit_mask_on_image_3_only(server, api, new_page):
     assert page.real_errors() == []
 
 
-def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page, frontend, request):
-    if frontend.startswith("newest"):
-        # Known open bug (issue 13): on 1.58.1 the reloaded page does not bring the grid back in time.
-        request.applymarker(pytest.mark.xfail(reason="issue 13: chooser grid after reload on 1.58.1", strict=False))
+def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page):
     page = new_page(server)
     cg = build_chooser_graph(page, count=4, routes=2, labels="yes,no", prefix=stamp("reload"))
     # A graph built by script is persisted (for the reload) when the frontend next checks its
-    # state, which a person's clicks on the canvas do; ask for that check, then wait for it.
+    # state, which a person's clicks on the canvas do; ask for that check, then wait until the
+    # frontend's draft holds this graph (`workflow` up to 1.49, `Comfy.Workflow.Draft.v2:*` in 1.58;
+    # the savers' unique prefix tells it from the graphs of earlier tests).
     page.js("() => { app.graph.setDirtyCanvas(true, true);"
             " app.extensionManager?.workflow?.activeWorkflow?.changeTracker?.checkState?.(); }")
     page.page.wait_for_function(
-        "() => [localStorage, sessionStorage].some(st => Object.keys(st).some(k => k.startsWith('workflow')"
-        " && (st.getItem(k) ?? '').includes('ImageChooserGate')))", timeout=15000)
+        "(prefix) => [localStorage, sessionStorage].some(st => Object.keys(st).some(k =>"
+        " (st.getItem(k) ?? '').includes(prefix)))", arg=cg.prefix, timeout=15000)
     pause = run_to_grid(page, api, 4)
     panel = ChooserPanel(page)
     panel.click_cell(0)

@@ -14,6 +14,7 @@ from harness.ui import (
     SortPanel,
     build_gate_graph,
     click_route,
+    editor_canvas_size,
     queue,
     run_to_pause,
     wait_buttons,
@@ -55,9 +56,7 @@ def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page)
     pid = run_to_pause(page, api)
     GatePanel(page).click_mask()
     page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    size = page.js("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas');"
-                   " return [c.width, c.height]; }")
-    assert size == [200, 100]                          # the full-resolution image, not the preview
+    assert editor_canvas_size(page) == [200, 100]       # the full-resolution image, not the preview
     time.sleep(1)
     box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
     y = box["y"] + box["height"] * 0.5

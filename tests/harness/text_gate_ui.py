@@ -91,3 +91,9 @@ class TextGatePanel:
     def widget(self, node_id, name):
         return self.page.js("([id, name]) => app.graph.getNodeById(id).widgets.find(w => w.name === name)?.value",
                             [node_id, name])
+
+    def wait_widget(self, node_id, name, value, timeout=10000):
+        """Wait until a widget holds ``value`` (the page keeps a passed text when the server's reply comes)."""
+        self.page.page.wait_for_function(
+            "([id, name, v]) => app.graph.getNodeById(id).widgets.find(w => w.name === name)?.value === v",
+            arg=[node_id, name, value], timeout=timeout)

@@ -111,9 +111,15 @@ class GatePanel:
     def preview_count(self) -> int:
         return self.page.js(f"() => document.querySelectorAll('{self.preview}').length")
 
-    def preview_loaded(self, width) -> bool:
-        return self.page.js(f"(w) => [...document.querySelectorAll('{self.preview}')]"
-                            ".some(i => i.complete && i.naturalWidth === w)", width)
+    def preview_loaded(self, width, timeout=10000) -> bool:
+        """True once a preview of that width has decoded; the buttons can show before it does."""
+        try:
+            self.page.page.wait_for_function(
+                f"(w) => [...document.querySelectorAll('{self.preview}')]"
+                ".some(i => i.complete && i.naturalWidth === w)", arg=width, timeout=timeout)
+            return True
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: report False, the test asserts
+            return False
 
     def status_text(self) -> str:
         return self.page.js(f"() => document.querySelector('{self.status}')?.textContent ?? ''")
@@ -217,6 +223,20 @@ def build_caption_graph(page, image, caption, out, labels=("keep", "reject", "fi
     """LoadImage + a String caption -> Image Gate -> a dataset saver per route (``<out>/<label>/img.png`` and
     ``img.txt``) whose caption comes from the gate's caption output."""
     return page.js(BUILD_CAPTION_GRAPH, {"image": image, "caption": caption, "labels": list(labels), "out": out})
+
+
+EDITOR_CANVAS_SIZE = ("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas');"
+                      " return c ? [c.width, c.height] : null; }")
+
+
+def editor_canvas_size(page, timeout=15000):
+    """The MaskEditor's canvas size once it holds the image (a new canvas is 300x150 until then)."""
+    try:
+        page.page.wait_for_function(f"() => {{ const s = ({EDITOR_CANVAS_SIZE})(); return s && s[0] !== 300; }}",
+                                    timeout=timeout)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: return what is there, the caller asserts
+        pass
+    return page.js(EDITOR_CANVAS_SIZE)
 
 
 def buttons(page):
