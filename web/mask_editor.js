@@ -50,6 +50,9 @@ function dropImagePreview(node) {
   node.widgets.splice(i, 1);
 }
 
+/** node -> its latest editing session; an older session's clean-up leaves a newer one alone */
+const sessions = new WeakMap();
+
 export function editorOpen() {
   return !!document.getElementById("maskEditorCanvasContainer");
 }
@@ -65,6 +68,8 @@ export async function editMask(node, ref) {
   if (!maskEditorAvailable()) throw new Error("this ComfyUI frontend has no MaskEditor command");
   const img = await loadImage(viewUrl(ref));
   const canvas = /** @type {any} */ (app).canvas;
+  const session = {};
+  sessions.set(node, session);
   return new Promise((resolve, reject) => {
     let images = [ref];
     let done = false;
@@ -74,8 +79,11 @@ export async function editMask(node, ref) {
       done = true;
       watcher.disconnect();
       resolve(value);
-      // Later editors assign node.images twice: detach only after that.
+      // Later editors assign node.images twice: detach only after that, and
+      // not at all once the node is being edited again (a quick re-open).
       setTimeout(() => {
+        if (sessions.get(node) !== session) return;
+        sessions.delete(node);
         delete node.images;
         node.imgs = undefined;
         node.imageIndex = null;

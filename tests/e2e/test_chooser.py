@@ -10,7 +10,8 @@ import pytest
 
 from harness.chooser import ChooserPanel, build_chooser_graph, rgb
 from harness.comfy import REPO
-from harness.ui import editor_canvas_size, queue
+from harness.mask_editor import MaskEditor
+from harness.ui import queue
 
 
 def stamp(what):
@@ -129,22 +130,13 @@ def test_edit_mask_on_image_3_only(server, api, new_page):
     panel.click_cell(3)
     focus_nothing(page)
     page.page.keyboard.press("m")                     # M = Edit mask on the focused image
-    page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    assert editor_canvas_size(page) == [200, 100]                         # full resolution, not the thumbnail
-    time.sleep(1)
-    box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
-    y = box["y"] + box["height"] * 0.5
-    m = page.page.mouse
-    m.move(box["x"] + box["width"] * 0.10, y)
-    m.down()
-    for i in range(1, 21):
-        m.move(box["x"] + box["width"] * (0.10 + 0.20 * i / 20), y)
-    m.up()
-    clicked = page.js("""() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
-        .find(b => ['Save', 'Save to node'].includes(b.textContent.trim())); b?.click(); return !!b; }""")
-    assert clicked, "no Save button in the MaskEditor"
+    editor = MaskEditor(page)
+    editor.wait_open()
+    assert editor.canvas_size() == [200, 100]        # full resolution, not the thumbnail
+    editor.paint_stroke()
+    editor.save()
     panel.wait_masked(3)
-    page.page.wait_for_function("() => !document.getElementById('maskEditorCanvasContainer')", timeout=10000)
+    editor.wait_closed()
     assert [c["masked"] for c in panel.cells()] == [False, False, False, True, False, False]
     panel.click(panel.select_all)
     panel.click(panel.route, "keep")
@@ -161,15 +153,7 @@ def test_edit_mask_on_image_3_only(server, api, new_page):
 def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page):
     page = new_page(server)
     cg = build_chooser_graph(page, count=4, routes=2, labels="yes,no", prefix=stamp("reload"))
-    # A graph built by script is persisted (for the reload) when the frontend next checks its
-    # state, which a person's clicks on the canvas do; ask for that check, then wait until the
-    # frontend's draft holds this graph (`workflow` up to 1.49, `Comfy.Workflow.Draft.v2:*` in 1.58;
-    # the savers' unique prefix tells it from the graphs of earlier tests).
-    page.js("() => { app.graph.setDirtyCanvas(true, true);"
-            " app.extensionManager?.workflow?.activeWorkflow?.changeTracker?.checkState?.(); }")
-    page.page.wait_for_function(
-        "(prefix) => [localStorage, sessionStorage].some(st => Object.keys(st).some(k =>"
-        " (st.getItem(k) ?? '').includes(prefix)))", arg=cg.prefix, timeout=15000)
+    page.persist_draft(cg.prefix)                     # the savers' unique prefix names this graph
     pause = run_to_grid(page, api, 4)
     panel = ChooserPanel(page)
     panel.click_cell(0)
@@ -179,10 +163,9 @@ def test_reload_brings_the_grid_back_with_the_assignments(server, api, new_page)
     while time.time() < deadline and api.pending()[0].get("decisions") != [2, 2, None, None]:
         time.sleep(0.1)
     assert api.pending()[0]["decisions"] == [2, 2, None, None]
-    page.page.reload()
-    page.page.wait_for_function("() => window.app && app.graph && app.canvas", timeout=60000)
+    page.reload()
     panel.wait_grid(4)
-    assert panel.routes() == ["2", "2", "", ""]
+    panel.wait_routes(["2", "2", "", ""])
     panel.click_cell(3)
     panel.click(panel.route, "yes")
     panel.click(panel.done)

@@ -100,3 +100,14 @@ def test_the_check_catches_a_file_the_frontend_rejects(server, new_page, backend
     for problems in (open_from_templates(new_page, server, "sort_dataset", bad),
                      open_from_sidebar(new_page, server, "old sort_dataset with nulls", bad)):
         assert any("Invalid workflow against zod schema" in p for p in problems), problems
+
+
+def test_a_graph_left_from_before_is_not_taken_for_the_opened_one(server, new_page):
+    """wait_loaded waits for the opened workflow's own nodes, not a restored graph of the same types."""
+    page = new_page(server)
+    opener = WorkflowOpener(page, ours=PACK_NAME)
+    page.js("(wf) => app.loadGraphData(wf)", json.loads(example("sort_dataset")))
+    opener.watch()                                   # nothing is opened after this
+    t0 = time.time()
+    opener.wait_loaded(json.loads(example("sort_dataset")), timeout=2)
+    assert time.time() - t0 >= 2

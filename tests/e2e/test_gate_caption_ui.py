@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from harness.graphs import noise_image
+from harness.mask_editor import MaskEditor
 from harness.ui import GatePanel, build_caption_graph, queue, run_to_pause
 
 
@@ -55,7 +56,7 @@ def test_typing_digits_in_the_caption_routes_nothing_and_ctrl_2_routes_to_route_
     time.sleep(0.7)
     assert len(api.pending()) == 1, "typing in the caption answered the gate"
     assert panel.caption_value() == "base 1 2 3 0 m"
-    assert not page.js("() => !!document.getElementById('maskEditorCanvasContainer')")
+    assert not MaskEditor(page).is_open()
     panel.press_in_caption("Control+2")
     panel.wait_no_buttons()
     assert api.wait_history(pid)["status"]["status_str"] == "success"
@@ -86,11 +87,11 @@ def test_after_a_click_the_node_says_where_it_went_and_run_from_here_queues_the_
     build_caption_graph(page, image, "x", out)
     pid = run_to_pause(page, api)
     first = api.pending()[0]["token"]
+    assert panel.preview_loaded()
     panel.click_route("fix")
     panel.wait_resolved("routed to fix")
     assert panel.resolved_text() == "\u2713 routed to fix"
-    assert page.js(f"() => [...document.querySelectorAll('{GatePanel.preview}')].some(i => i.offsetParent"
-                   " && i.complete && i.naturalWidth > 0)"), "the dimmed preview is gone"
+    assert panel.preview_loaded(), "the dimmed preview is gone"
     assert api.wait_history(pid)["status"]["status_str"] == "success"
     panel.click_run_again()
     panel.wait_buttons()                               # the next run paused at the gate

@@ -6,29 +6,21 @@ import uuid
 import numpy as np
 from PIL import Image
 
+from gates.names import CSS_PREFIX
 from harness.graphs import noise_image
+from harness.mask_editor import MaskEditor
 from harness.ui import GatePanel, build_gate_graph, queue
-
-SAVE_BUTTON = """() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
-    .find(b => ['Save', 'Save to node'].includes(b.textContent.trim())); b?.click(); return !!b; }"""
 
 
 def paint_a_stroke(page):
     """Open the MaskEditor from the gate, paint a horizontal stroke over x = 10%..30% at mid height, save."""
+    editor = MaskEditor(page)
     GatePanel(page).click_mask()
-    page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    time.sleep(1)
-    box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
-    y = box["y"] + box["height"] * 0.5
-    m = page.page.mouse
-    m.move(box["x"] + box["width"] * 0.10, y)
-    m.down()
-    for i in range(1, 21):
-        m.move(box["x"] + box["width"] * (0.10 + 0.20 * i / 20), y)
-    m.up()
-    assert page.js(SAVE_BUTTON), "no Save button in the MaskEditor"
+    editor.wait_open()
+    editor.paint_stroke()
+    editor.save()
     GatePanel(page).wait_mask_marked(timeout=30000)
-    page.page.wait_for_function("() => !document.getElementById('maskEditorCanvasContainer')", timeout=10000)
+    editor.wait_closed()
 
 
 def mask_of_run(server, api, pid, prefix):
@@ -57,8 +49,7 @@ def test_keep_mask_reuses_the_painted_mask_on_the_next_run_until_clear_mask(serv
     panel.wait_overlay(True)
     assert panel.badge_shown()
     panel.enlarge_first()                                # the enlarged view shows it too
-    assert page.js(f"() => [...document.querySelectorAll('{GatePanel.big} img.dsg-overlay')]"
-                   ".some(i => i.offsetParent && i.complete && i.naturalWidth > 0)")
+    assert panel.preview_loaded(selector=f"{GatePanel.big} img.{CSS_PREFIX}overlay")
     panel.close_enlarged()
     panel.click_route("a")
     panel.wait_resolved("routed to a")

@@ -42,6 +42,11 @@ def all_outputs(page):
     return page.js("""() => app.graph._nodes.find(n => n.type === 'ImageGate').outputs.map(o => o.name)""")
 
 
+def wait_vue_panel(page):
+    page.page.wait_for_function("() => [...document.querySelectorAll('[data-node-id]')]"
+                                f".some(e => e.querySelector('{GatePanel.panel}'))", timeout=15000)
+
+
 def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, frontend):
     page = new_page(server)
     vue = page.js("() => !!app.extensionManager?.setting?.get?.('Comfy.VueNodes.Enabled')")
@@ -50,11 +55,10 @@ def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, 
     assert page.js("() => LiteGraph.registered_node_types.ImageGate.nodeData.output.length") == 12   # + caption
     page.js("""() => { app.graph.clear(); const n = LiteGraph.createNode('ImageGate'); n.pos = [300, 60];
               app.graph.add(n); const s = LiteGraph.createNode('SaveImage'); s.pos = [700, 60]; app.graph.add(s); }""")
+    if vue:                                          # Nodes 2.0 renders the node (and our panel) as DOM
+        wait_vue_panel(page)
     assert [o[0] for o in outputs(page)] == ["mask", "route_1", "route_2", "caption"]   # caption after the routes
     assert all_outputs(page)[11] == "caption"                                          # ... and output 11
-    if vue:                                          # Nodes 2.0 renders the node (and our panel) as DOM
-        page.page.wait_for_function("() => [...document.querySelectorAll('[data-node-id]')]"
-                                    f".some(e => e.querySelector('{GatePanel.panel}'))", timeout=15000)
     assert [o[1] for o in outputs(page)][1:3] == ["1", "2"]
     page.js("""() => { const n = app.graph._nodes.find(n => n.type === 'ImageGate');
               const w = n.widgets.find(w => w.name === 'routes'); w.value = 4; w.callback(4);
@@ -75,7 +79,8 @@ def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, 
     wf = page.js("() => app.graph.serialize()")
     fresh = new_page(server)
     fresh.js("(wf) => app.loadGraphData(wf)", wf)
-    time.sleep(0.5)
+    if vue:
+        wait_vue_panel(fresh)
     assert outputs(fresh) == [["mask", None, 0], ["route_1", "keep", 0], ["route_2", "reject", 0],
                               ["route_3", "fix", 0], ["caption", None, 0]]
     assert all_outputs(fresh)[11] == "caption"
@@ -165,13 +170,10 @@ def test_reload_brings_the_buttons_back_and_two_pages_stay_in_step(server, api, 
     page = new_page(server)
     prefix = f"reload_{int(time.time() * 1000)}"
     build_gate_graph(page, image, routes=2, labels="yes,no", prefix=prefix)
-    page.js("() => app.graph.setDirtyCanvas(true, true)")
-    time.sleep(1.5)                                   # let the frontend persist the workflow
+    page.persist_draft(prefix)
     pid = run_to_pause(page, api)
-    page.page.reload()
-    page.page.wait_for_function("() => window.app && app.graph && app.canvas", timeout=60000)
-    wait_buttons(page)
-    assert buttons(page)[:2] == ["yes", "no"]
+    page.reload()
+    GatePanel(page).wait_labels(["yes", "no"])
     other = new_page(server)
     wait_buttons(other)
     click_route(other, "no")
@@ -192,7 +194,7 @@ def test_batch_strip_enlarge_and_countdown(server, api, new_page, image):
     status = panel.status_text()
     assert "batch of 3" in status and "s left" in status
     left = int(status.split("s left")[0].split()[-1])
-    assert 50 <= left <= 60
+    assert 30 <= left <= 60                           # 60 s, less what a slow page took to show it
     panel.enlarge_first()
     page.page.keyboard.press("1")                     # keys do nothing while the enlarged view is open
     time.sleep(0.3)
@@ -241,11 +243,16 @@ def test_switching_workflows_during_a_pause_brings_the_panel_back_at_once(server
     pid = run_to_pause(page, api)
     page.js("() => app.loadGraphData()")              # the frontend's default workflow: no gate in it
     panel.wait_no_buttons(timeout=5000)
-    t0 = time.perf_counter()
-    page.js("(wf) => app.loadGraphData(JSON.parse(wf))", workflow)
-    panel.wait_buttons(timeout=1000)
-    back = time.perf_counter() - t0
-    assert back < 1.0, f"the panel came back after {back:.2f} s"
+    # Counted in animation frames inside the page, not in seconds: a loaded machine slows the
+    # frames, but a panel brought back by a timer would still miss the first few.
+    frames = page.js("""async ([wf, sel]) => {
+        await app.loadGraphData(JSON.parse(wf));
+        for (let f = 0; f < 10; f++) {
+          if ([...document.querySelectorAll(sel)].some(b => b.offsetParent)) return f;
+          await new Promise(requestAnimationFrame);
+        }
+        return -1; }""", [workflow, GatePanel.route])
+    assert 0 <= frames <= 3, f"the panel came back after {frames} frames (-1: not within 10)"
     assert panel.buttons()[:2] == ["keep", "drop"]
     panel.click_route("drop")
     panel.wait_no_buttons()

@@ -9,15 +9,13 @@ from PIL import Image
 
 from harness.comfy import REPO
 from harness.graphs import kinds, noise_image, saved
+from harness.mask_editor import MaskEditor
 from harness.ui import (
     GatePanel,
     SortPanel,
     build_gate_graph,
     click_route,
-    editor_canvas_size,
-    queue,
     run_to_pause,
-    wait_buttons,
     wait_no_buttons,
 )
 
@@ -27,59 +25,29 @@ def mask_file(server, prefix):
     return np.asarray(Image.open(os.path.join(server.folder("output"), f)).convert("L"))
 
 
-# True when some 2D canvas of the editor has (painted) or lacks (not painted) mask
-# alpha at image pixel (x, y), ignoring the opaque image layer.
-MASK_LAYER_AT = """([x, y, painted]) => {
-  const cs = [...document.querySelectorAll('#maskEditorCanvasContainer canvas')];
-  const alphas = [];
-  for (const c of cs) {
-    let ctx = null;
-    try { ctx = c.getContext('2d'); } catch { continue; }
-    if (!ctx || !c.width) continue;
-    const sx = Math.floor(x * c.width / 200), sy = Math.floor(y * c.height / 100);
-    const a = ctx.getImageData(sx, sy, 1, 1).data[3];
-    const opaque = ctx.getImageData(0, 0, c.width, c.height).data.every((v, i) => i % 4 !== 3 || v === 255);
-    if (!opaque) alphas.push(a);
-  }
-  return painted ? alphas.some(a => a > 0) : alphas.length > 0 && alphas.every(a => a === 0);
-}"""
-
-CLOSE_EDITOR = """() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
-  .find(b => ['Cancel', 'Close'].includes(b.textContent.trim())); b?.click(); return !!b; }"""
-
-
 def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page):
     img = noise_image(server.folder("input"), 200, 100, name="mask_src.png", seed=5)
     page = new_page(server)
     prefix = f"paint_{int(time.time() * 1000)}"
     build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
     pid = run_to_pause(page, api)
+    editor = MaskEditor(page)
     GatePanel(page).click_mask()
-    page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    assert editor_canvas_size(page) == [200, 100]       # the full-resolution image, not the preview
-    time.sleep(1)
-    box = page.page.locator("#maskEditorCanvasContainer").bounding_box()
-    y = box["y"] + box["height"] * 0.5
-    m = page.page.mouse
-    m.move(box["x"] + box["width"] * 0.10, y)
-    m.down()
-    for i in range(1, 21):
-        m.move(box["x"] + box["width"] * (0.10 + 0.20 * i / 20), y)
-    m.up()
-    clicked = page.js("""() => { const b = [...document.querySelectorAll('button')].filter(b => b.offsetParent)
-        .find(b => ['Save', 'Save to node'].includes(b.textContent.trim())); b?.click(); return !!b; }""")
-    assert clicked, "no Save button in the MaskEditor"
+    editor.wait_open()
+    assert editor.canvas_size() == [200, 100]          # the full-resolution image, not the preview
+    editor.paint_stroke()
+    editor.save()
     GatePanel(page).wait_mask_marked(timeout=30000)
-    page.page.wait_for_function("() => !document.getElementById('maskEditorCanvasContainer')", timeout=10000)
-    time.sleep(1.6)                                    # the adapter lets go of the node after a save
-    # Re-opening shows the mask painted so far: the editor's mask layer holds the stroke.
+    editor.wait_closed()
+    # Re-opening at once shows the mask painted so far: the editor's mask layer holds the stroke
+    # (the first session's delayed clean-up leaves the second one alone).
     GatePanel(page).click_mask()
-    page.page.wait_for_selector("#maskEditorCanvasContainer", timeout=30000)
-    page.page.wait_for_function(MASK_LAYER_AT, arg=[40, 50, True], timeout=15000)
-    assert page.js(MASK_LAYER_AT, [170, 10, False])    # and nothing where nothing was painted
+    editor.wait_open()
+    editor.wait_mask_at(40, 50, (200, 100))
+    assert editor.no_mask_at(170, 10, (200, 100))      # and nothing where nothing was painted
     page.page.keyboard.press("Escape")                 # close without saving: the saved mask stays
-    page.js(CLOSE_EDITOR)
-    page.page.wait_for_function("() => !document.getElementById('maskEditorCanvasContainer')", timeout=10000)
+    editor.close()
+    editor.wait_closed()
     click_route(page, "a")
     wait_no_buttons(page)
     assert api.wait_history(pid)["status"]["status_str"] == "success"
@@ -94,13 +62,10 @@ def test_no_painting_gives_an_all_zero_mask(server, api, new_page):
     page = new_page(server)
     prefix = f"nopaint_{int(time.time() * 1000)}"
     build_gate_graph(page, img, routes=2, labels="a,b", prefix=prefix)
-    queue(page)
-    wait_buttons(page)
+    pid = run_to_pause(page, api)
     click_route(page, "b")
     wait_no_buttons(page)
-    deadline = time.time() + 30
-    while time.time() < deadline and not [f for f in saved(server.folder("output"), prefix) if "_mask_" in f]:
-        time.sleep(0.2)
+    assert api.wait_history(pid)["status"]["status_str"] == "success"   # SaveImage has written the mask
     assert mask_file(server, prefix).max() == 0
 
 
@@ -160,7 +125,7 @@ def test_without_the_core_maskeditor_the_button_says_so_and_routing_works(server
     assert mask_btn.is_disabled()
     page.page.keyboard.press("m")                      # the key opens nothing either, and breaks nothing
     time.sleep(0.5)
-    assert page.js("() => !document.getElementById('maskEditorCanvasContainer')")
+    assert not MaskEditor(page).is_open()
     click_route(page, "b")
     wait_no_buttons(page)
     assert api.wait_history(pid)["status"]["status_str"] == "success"

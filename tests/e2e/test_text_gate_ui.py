@@ -80,13 +80,14 @@ def test_the_passed_text_survives_a_reload_and_comes_back_until_the_upstream_tex
     page = new_page(server)
     panel = TextGatePanel(page)
     out = f"tgr_{uuid.uuid4().hex[:8]}"
-    build_text_gate_graph(page, image, "original words", out)
+    ids = build_text_gate_graph(page, image, "original words", out)
     run_to_text_pause(page, api)
     panel.fill("my better words")
     panel.click_pass()
     panel.wait_resolved("passed")
     assert saved_text(server, out) == "my better words"
-    time.sleep(1.5)                                   # let the frontend persist the workflow
+    panel.wait_widget(ids["gate"], "stored_text", "my better words")
+    page.persist_draft(out, "my better words")        # the draft a reload restores holds the kept text
     page.reload()
     gate = page.js("() => app.graph._nodes.find(n => n.type === 'TextGate')?.id")
     assert gate is not None

@@ -124,6 +124,16 @@ class ChooserPanel:
     def routes(self) -> list:
         return [c["route"] for c in self.cells()]
 
+    def wait_routes(self, routes, timeout=15000):
+        """Wait until the visible cells show ``routes`` ("" = unassigned); on timeout, assert what they show."""
+        try:
+            self.page.page.wait_for_function(
+                "([sel, want]) => [...document.querySelectorAll(sel)].filter(c => c.offsetParent)"
+                ".map(c => c.dataset.route).join('|') === want", arg=[self.cell, "|".join(routes)], timeout=timeout)
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the assert says what differs
+            pass
+        assert self.routes() == list(routes)
+
     def selected(self) -> list:
         return [c["index"] for c in self.cells() if c["selected"]]
 

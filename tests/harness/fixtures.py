@@ -245,6 +245,18 @@ class Page:
                                     " return !w || !!w.activeWorkflow }", timeout=30000)
         return self
 
+    def persist_draft(self, *markers, timeout=15000):
+        """Make the frontend save its open workflow as a draft (a reload restores it) and wait until
+        a draft holds every marker. A graph built by script is saved when the frontend next checks
+        its state, which a person's clicks on the canvas do; this asks for that check directly.
+        Drafts live in ``workflow`` (up to 1.49) or ``Comfy.Workflow.Draft.v2:*`` (1.58)."""
+        self.js("() => { app.graph.setDirtyCanvas(true, true);"
+                " app.extensionManager?.workflow?.activeWorkflow?.changeTracker?.checkState?.(); }")
+        self.page.wait_for_function(
+            "(ms) => [localStorage, sessionStorage].some(st => Object.keys(st).some(k => {"
+            " const v = st.getItem(k) ?? ''; return ms.every(m => v.includes(m)); }))",
+            arg=[str(m) for m in markers], timeout=timeout)
+
     def js(self, expr, arg=None):
         return self.page.evaluate(expr, arg)
 

@@ -92,6 +92,17 @@ class GatePanel:
         self.page.page.wait_for_function(
             f"() => ![...document.querySelectorAll('{self.route}')].some(b => b.offsetParent)", timeout=timeout)
 
+    def wait_labels(self, labels, timeout=30000):
+        """Wait until the visible route buttons start with ``labels``; on timeout, assert what they show."""
+        try:
+            self.page.page.wait_for_function(
+                "([sel, want]) => [...document.querySelectorAll(sel)].filter(b => b.offsetParent)"
+                ".map(b => b.textContent).slice(0, want.length).join('|') === want.join('|')",
+                arg=[self.route, list(labels)], timeout=timeout)
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the assert says what differs
+            pass
+        assert self.buttons()[:len(labels)] == list(labels)
+
     def click_route(self, label):
         self.page.page.locator(self.route, has_text=label).first.click()
 
@@ -111,12 +122,13 @@ class GatePanel:
     def preview_count(self) -> int:
         return self.page.js(f"() => document.querySelectorAll('{self.preview}').length")
 
-    def preview_loaded(self, width, timeout=10000) -> bool:
-        """True once a preview of that width has decoded; the buttons can show before it does."""
+    def preview_loaded(self, width=None, timeout=10000, selector=None) -> bool:
+        """True once a shown preview (of that width) has decoded; the buttons can show before it does."""
         try:
             self.page.page.wait_for_function(
-                f"(w) => [...document.querySelectorAll('{self.preview}')]"
-                ".some(i => i.complete && i.naturalWidth === w)", arg=width, timeout=timeout)
+                "([sel, w]) => [...document.querySelectorAll(sel)].some(i => i.offsetParent && i.complete"
+                " && i.naturalWidth > 0 && (w === null || i.naturalWidth === w))",
+                arg=[selector or self.preview, width], timeout=timeout)
             return True
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError: report False, the test asserts
             return False
@@ -223,20 +235,6 @@ def build_caption_graph(page, image, caption, out, labels=("keep", "reject", "fi
     """LoadImage + a String caption -> Image Gate -> a dataset saver per route (``<out>/<label>/img.png`` and
     ``img.txt``) whose caption comes from the gate's caption output."""
     return page.js(BUILD_CAPTION_GRAPH, {"image": image, "caption": caption, "labels": list(labels), "out": out})
-
-
-EDITOR_CANVAS_SIZE = ("() => { const c = document.querySelector('#maskEditorCanvasContainer canvas');"
-                      " return c ? [c.width, c.height] : null; }")
-
-
-def editor_canvas_size(page, timeout=15000):
-    """The MaskEditor's canvas size once it holds the image (a new canvas is 300x150 until then)."""
-    try:
-        page.page.wait_for_function(f"() => {{ const s = ({EDITOR_CANVAS_SIZE})(); return s && s[0] !== 300; }}",
-                                    timeout=timeout)
-    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: return what is there, the caller asserts
-        pass
-    return page.js(EDITOR_CANVAS_SIZE)
 
 
 def buttons(page):

@@ -92,6 +92,9 @@ class WorkflowOpener:
         self.alerts.clear()
         self.failed.clear()
         self.page.js(WATCH, self.sel)
+        # mark the nodes on the page now, so that a restored graph with the same node types
+        # is not taken for the workflow about to be opened
+        self.page.js("() => (app.rootGraph ?? app.graph)._nodes.forEach(n => { n.__dgBefore = true; })")
 
     def trouble(self) -> list:
         """Everything the frontend complained about since watch(), one line each."""
@@ -124,6 +127,11 @@ class WorkflowOpener:
         browse = p.locator(self.workflows_browse).first
         if not browse.is_visible():
             p.locator(self.workflows_button).first.click()
+        try:
+            browse.wait_for(state="visible", timeout=5000)
+        except Exception:  # noqa: BLE001 - it was open and restoring itself closed it with the click: reopen
+            p.locator(self.workflows_button).first.click()
+            browse.wait_for(state="visible", timeout=15000)
         entry = browse.get_by_text(re.compile(rf"^{re.escape(name)}(\.json)?$")).first
         entry.click()
 
@@ -140,7 +148,8 @@ class WorkflowOpener:
         deadline = time.time() + timeout
         while True:
             got = Counter(self.node_types())
-            if got == want or time.time() > deadline:
+            fresh = not self.page.js("() => (app.rootGraph ?? app.graph)._nodes.some(n => n.__dgBefore)")
+            if (got == want and fresh) or time.time() > deadline:
                 return got
             time.sleep(0.2)
 
