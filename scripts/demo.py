@@ -13,14 +13,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from harness.comfy import ComfyServer  # noqa: E402
+from harness.sample import install_sample  # noqa: E402
 
 port = int(os.environ.get("DEMO_PORT", "8188"))
 base = os.environ.get("DEMO_BASE") or os.path.join(REPO, ".demo")
 srv = ComfyServer(port=port, base=base, frontend=os.environ.get("DG_FRONTEND"))
 os.makedirs(srv.folder("input"), exist_ok=True)
-sample = srv.folder("input/dataset_gates_sample")
-if not os.path.isdir(sample):
-    shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
+install_sample(srv.folder("input"))
 wf_dir = srv.folder("user/default/workflows")
 os.makedirs(wf_dir, exist_ok=True)
 for name, title in (("sort_dataset", "sort a folder"), ("pick_from_batch", "pick the good ones from a batch")):
@@ -43,10 +42,13 @@ Dataset Gates demo is running at  {srv.url}
 
   1. Open the workflow: press W (Workflows sidebar) and click "Dataset Gates - sort a folder"
      (it is also under Templates > Custom Nodes > comfyui-dataset-gates > sort_dataset).
-  2. Press Run. The Image Gate pauses on the first sample image.
-  3. Click a route per image: keep / reject / fix (keys 1 2 3; Esc stops; M opens the mask editor).
-     Press Run again for the next image (the loader's index increments by itself).
-  Sorted files land in {srv.folder('output/sorted')}/{{keep,reject,fix}}.
+  2. Press Run once. The Image Gate shows the first sample image, its caption and "1 / 8".
+  3. Click a route per image: keep / reject / fix (keys 1 2 3). The next image follows by itself
+     until the folder is done. Backspace or Z undoes the last decision, Esc stops, M opens the
+     mask editor. Run again later: it resumes at the first image without a decision.
+  Sorted files land in {srv.folder('output/sorted')}/{{keep,reject,fix}}, the decision log in
+  {srv.folder('output/dataset_gates_logs')}.
+  The other example, "Dataset Gates - pick the good ones from a batch", shows a batch as a grid.
 
 Ctrl-C stops the server.""", flush=True)
 while srv.proc.poll() is None:

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from gates import names  # noqa: E402
 from gates.files import atomic_write_bytes  # noqa: E402
+from harness.sample import batch_image_names  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,16 @@ SORT_DATASET = """
   });
 """
 
-# Pick the good ones from a batch: four sample images as one batch (Batch Images gives them the first
+# Pick the good ones from a batch: four sample images (top-level copies in input/, see
+# harness/sample.py) as one batch (Batch Images gives them the first
 # one's size) go to the Image Chooser Gate; "keep" saves its images, "fix" its images and their masks,
 # and each route's indices show which inputs went where.
 PICK_FROM_BATCH = """
-  const names = ["cat_01.png", "cat_02.jpg", "dog_1.png", "dog_2.jpg"];
+  const names = /*BATCH_IMAGES*/;
   let batch = null;
   names.forEach((name, i) => {
     const load = add("LoadImage", [40, 40 + i * 360], [300, 330]);
-    set(load, "image", `dataset_gates_sample/${name}`);
+    set(load, "image", name);
     if (!batch) { batch = load; return; }
     const b = add("ImageBatch", [380, 140 + i * 300]);
     batch.connect(0, b, 0); load.connect(0, b, 1); batch = b;
@@ -101,7 +103,7 @@ PICK_FROM_BATCH = """
 # name -> example; the file is example_workflows/<name>.json (the name ComfyUI's Templates show).
 EXAMPLES = {
     "sort_dataset": Example(SORT_DATASET, api="tests/data/sort_dataset.api.json"),
-    "pick_from_batch": Example(PICK_FROM_BATCH),
+    "pick_from_batch": Example(PICK_FROM_BATCH.replace("/*BATCH_IMAGES*/", json.dumps(batch_image_names()))),
 }
 
 # Clears the graph, runs one builder, and returns what the frontend itself would save.

@@ -161,7 +161,7 @@ function setupNode(node) {
   }
   const prot = widget(node, "protected");
   if (prot && !hooked.has(prot)) {
-    prot.label = "\ud83d\udd12 protected (text node)";
+    prot.label = "protected (text node, never pauses)";
     chain(prot, "callback", () => {
       const panel = /** @type {TextPanel} */ (panelOf(node));
       if (panel && !panel.pause) panel.idle();

@@ -86,7 +86,7 @@ export class TextPanel {
       const box = this.textBox(this.actions.stored(), "type the text this node outputs\u2026");
       box.addEventListener("input", () => this.actions.setStored(box.value));
       this.root.replaceChildren(el("div", { className: `${P}trow` }, [box]),
-        el("div", { className: `${P}status`, textContent: "\ud83d\udd12 protected \u2014 outputs this text, upstream ignored" }));
+        el("div", { className: `${P}status`, textContent: "Protected \u2014 outputs this text, upstream ignored" }));
       return;
     }
     if (this.resolved) {

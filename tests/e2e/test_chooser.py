@@ -11,6 +11,7 @@ import pytest
 from harness.chooser import ChooserPanel, build_chooser_graph, rgb
 from harness.comfy import REPO
 from harness.mask_editor import MaskEditor
+from harness.sample import install_sample
 from harness.ui import queue
 
 
@@ -236,9 +237,7 @@ def test_a_workflow_saved_by_the_original_project_loads_and_passes_the_selection
 
 
 def test_example_workflow_pick_from_a_batch_keeps_the_picked_ones(server, api, new_page):
-    sample = server.folder("input/dataset_gates_sample")
-    if not os.path.isdir(sample):
-        shutil.copytree(os.path.join(REPO, "example_data", "sample_dataset"), sample)
+    install_sample(server.folder("input"))
     shutil.rmtree(server.folder("output/picked"), ignore_errors=True)
     with open(os.path.join(REPO, "example_workflows", "pick_from_batch.json")) as f:
         wf = json.load(f)

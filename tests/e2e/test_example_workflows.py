@@ -11,6 +11,7 @@ import pytest
 
 from harness.comfy import PACK_NAME, REPO, default_backend
 from harness.fixtures import describe_frontend
+from harness.sample import install_sample
 from harness.workflows_ui import WorkflowOpener
 
 EXAMPLES = os.path.join(REPO, "example_workflows")
@@ -53,6 +54,7 @@ def loaded_cleanly(opener, text) -> list:
 
 
 def open_from_templates(new_page, server, name, text=None) -> list:
+    install_sample(server.folder("input"))             # the images the examples load, as in `make demo`
     page = new_page(server)
     opener = WorkflowOpener(page, ours=PACK_NAME)
     if text is not None:
@@ -63,6 +65,7 @@ def open_from_templates(new_page, server, name, text=None) -> list:
 
 def open_from_sidebar(new_page, server, title, text) -> list:
     put_in_workflows_folder(server, title, text)       # before the page: as `make demo` does
+    install_sample(server.folder("input"))
     page = new_page(server)
     opener = WorkflowOpener(page, ours=PACK_NAME)
     opener.open_from_sidebar(title)

@@ -43,7 +43,7 @@ SEEN = """(sel) => {
   const text = (e) => (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 400);
   const toasts = w.toasts.filter((e) => e.matches(sel.badToast) || /invalid workflow/i.test(text(e)));
   const open = [...document.querySelectorAll(sel.dialog)].filter((e) => e.getClientRects().length);
-  const kind = (e) => /p-toast-message-(\\w+)/.exec(e.className)?.[1] ?? '?';
+  const kind = (e) => /p-toast-message-(\\w+)/.exec(e.className)?.[1] ?? e.dataset.testid ?? '?';
   return { toasts: [...new Set(toasts.filter(text).map((e) => `toast (${kind(e)}): ${text(e)}`))],
            dialogs: [...new Set([...w.dialogs, ...open])].map((e) => `dialog: ${text(e)}`) };
 }"""
@@ -56,8 +56,10 @@ class WorkflowOpener:
     templates_content = "[data-testid=template-workflows-content]"
     workflows_button = ".workflows-tab-button, [data-testid=workflows-tab-button]"
     workflows_browse = ".comfyui-workflows-browse"
-    toast = ".p-toast-message"
-    bad_toast = ".p-toast-message-error, .p-toast-message-warn"
+    # 1.58's "N issues found" panel (e.g. a Load Image value that is not in its list) counts as a warning
+    issues = "[data-testid=error-overlay]"
+    toast = f".p-toast-message, {issues}"
+    bad_toast = f".p-toast-message-error, .p-toast-message-warn, {issues}"
     dialog = ".p-dialog, [role=dialog], [role=alertdialog]"
 
     def __init__(self, page: Page, ours: str = ""):

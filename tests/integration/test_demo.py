@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 from harness.comfy import REPO, free_port
+from harness.sample import batch_image_names
 
 
 def get(url):
@@ -36,6 +37,8 @@ def test_demo_serves_the_pack_and_stops_cleanly_on_ctrl_c():
         assert b"ImageGate" in get(f"http://127.0.0.1:{port}/object_info/ImageGate")[1]
         assert b"Dataset Gates - sort a folder.json" in get(f"http://127.0.0.1:{port}/api/userdata?dir=workflows")[1]
         assert len(os.listdir(os.path.join(base, "input", "dataset_gates_sample"))) == 15
+        for name in batch_image_names():                  # the batch example's Load Image values
+            assert os.path.isfile(os.path.join(base, "input", name)), name
         os.killpg(proc.pid, signal.SIGINT)                # what Ctrl-C in a terminal does
         assert proc.wait(20) == 0
     finally:

@@ -51,6 +51,15 @@ def test_no_timer_redraws_the_page():
         assert "setInterval" not in read(f), f"web/{f} uses setInterval"
 
 
+def test_no_emoji_in_what_the_page_shows():
+    """Characters past U+FFFF (emoji) show as empty boxes where no emoji font is installed."""
+    for f in web_files():
+        text = read(f)
+        escaped = re.findall(r"\\u[dD][89abAB][0-9a-fA-F]{2}", text)      # a surrogate pair, written escaped
+        astral = [c for c in text if ord(c) > 0xFFFF]
+        assert not escaped and not astral, f"web/{f} shows {escaped or astral}"
+
+
 def test_only_the_names_module_spells_event_names_and_routes():
     spelled = [names.ROUTE_PREFIX, names.EVENT_SHOW, names.EVENT_READY, names.EVENT_DONE, names.EVENT_SORT,
                names.ROUTE_PREFIX.strip("/"), names.COMMAND_PREFIX, names.EXTENSION]
