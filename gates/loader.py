@@ -19,6 +19,12 @@ def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 
     EXIF orientation is applied; 16-bit, palette, LA and CMYK are converted.
     """
+    return expand_arrays(*decode_compact(im))
+
+
+def decode_compact(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pixels of ``pil_to_arrays`` in the least memory, for an image decoded ahead of its
+    turn: 8-bit RGB stays uint8 (a quarter of float32) and no mask when there is no alpha."""
     im = ImageOps.exif_transpose(im) or im
     mask = None
     if im.mode == "P" and "transparency" in im.info:
@@ -32,7 +38,14 @@ def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     elif im.mode == "F":
         rgb = np.repeat(np.clip(np.asarray(im, dtype=np.float32), 0, 1)[..., None], 3, axis=2)
     else:
-        rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+        rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    return rgb, mask
+
+
+def expand_arrays(rgb: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``decode_compact``'s result as the loader outputs it: float32 RGB in 0..1 and a mask."""
+    if rgb.dtype == np.uint8:
+        rgb = np.divide(rgb, np.float32(255.0), dtype=np.float32)   # the same values as float32 / 255
     if mask is None:
         mask = np.zeros(rgb.shape[:2], dtype=np.float32)
     return np.ascontiguousarray(rgb), np.ascontiguousarray(mask)
@@ -102,7 +115,7 @@ class FolderImageLoader:
             rel = scan.pick(files, int(index), path)
         for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
             access.check(p, what)                     # a link out of an allowed folder counts as outside
-        rgb, mask = arrays or load_file(os.path.join(path, rel))
+        rgb, mask = expand_arrays(*arrays) if arrays else load_file(os.path.join(path, rel))
         if mode == "sort":
             sort_session.prefetch_next(session)
         stem = os.path.splitext(os.path.basename(rel))[0]

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import folder_paths
 from server import PromptServer
 
-from . import imaging, names
+from . import heap, imaging, names
 from .pauses import PauseHub, Stopped, TimedOut
 
 log = logging.getLogger(names.LOGGER)
@@ -28,6 +28,7 @@ _files_lock = threading.Lock()
 # Thumbnails of a batch are made two at a time: numpy and Pillow release the GIL,
 # and this machine class has two cores. Made on first use, shared by every pause.
 _thumb_pool: ThreadPoolExecutor | None = None
+_full_pool: ThreadPoolExecutor | None = None
 
 
 def current_prompt_id():
@@ -88,6 +89,24 @@ def write_previews(pause, image, first: int = 0, count: int = MAX_PREVIEWS) -> l
     return refs
 
 
+def _full_writer() -> ThreadPoolExecutor:
+    """One long-lived thread writes full-resolution files: a new thread per pause would grow the
+    heap (a malloc arena each), and a pause that ends abandons its file within a band of rows,
+    so the next one never waits long."""
+    global _full_pool
+    with _files_lock:
+        if _full_pool is None:
+            _full_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-gates-full")
+        return _full_pool
+
+
+def _then_give_back(job) -> None:
+    try:
+        job()
+    finally:
+        heap.give_back()
+
+
 def write_full_in_background(pause, image, indices) -> list:
     """Full-resolution PNGs (for the MaskEditor) of ``indices``, written in a thread.
 
@@ -114,7 +133,7 @@ def write_full_in_background(pause, image, indices) -> list:
             remove_quietly(tmp)
             log.exception("Dataset Gates: writing the full-resolution preview failed")
 
-    threading.Thread(target=write, name="dataset-gates-full", daemon=True).start()
+    _full_writer().submit(_then_give_back, write)
     return full
 
 
@@ -173,7 +192,7 @@ def write_full_one(pause, image, index: int, on_ready=None) -> dict:
             remove_quietly(tmp)
             log.exception("Dataset Gates: writing the full-resolution image failed")
 
-    threading.Thread(target=write, name="dataset-gates-full", daemon=True).start()
+    _full_writer().submit(_then_give_back, write)
     return ref
 
 

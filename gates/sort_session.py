@@ -19,7 +19,7 @@ import os
 import threading
 import urllib.request
 
-from . import names, scan, sort_log
+from . import heap, names, scan, sort_log
 from .comfy_paths import comfy_folder
 from .pauses import PauseError, RouteKind
 
@@ -63,7 +63,7 @@ class Session:
         self.pending: dict | None = None        # a decision waiting for its files to be written
         self.prompt: dict | None = None         # the workflow to queue again, and its extra data
         self.extra: dict = {}
-        self.prefetched: dict = {}              # file -> (rgb, mask) decoded ahead
+        self.prefetched: dict = {}              # file -> loader.decode_compact's (rgb, mask), decoded ahead
         self.previews: dict = {}                # file -> path of its preview written ahead
         self.preview_refs: dict = {}            # file -> its /view ref
 
@@ -191,7 +191,6 @@ def prefetch_next(session: Session) -> None:
 
 
 _pool = None
-_libc = None
 
 
 def _worker():
@@ -209,14 +208,14 @@ def _prepare(session: Session, todo: list) -> None:
     from PIL import Image, ImageOps
 
     from . import imaging, pause_server
-    from .loader import pil_to_arrays
+    from .loader import decode_compact
 
     for rel in todo:
         try:
             with Image.open(os.path.join(session.folder, rel)) as im:
                 im.load()
                 im = ImageOps.exif_transpose(im) or im
-                arrays = pil_to_arrays(im)
+                arrays = decode_compact(im)      # small while it waits; the loader expands it
                 ph, pw = imaging.preview_size(im.height, im.width)
                 small = im.convert("RGB").resize((pw, ph), Image.BILINEAR, reducing_gap=2.0)
             tag = hashlib.sha1(f"{session.folder}/{rel}".encode()).hexdigest()[:16]
@@ -237,22 +236,7 @@ def _prepare(session: Session, todo: list) -> None:
                                                  "preview": ref})
         except Exception:
             log.exception("Dataset Gates: preparing the next image of the sort failed")
-    _give_back_memory()
-
-
-def _give_back_memory() -> None:
-    """Return freed heap to the OS (glibc keeps it per thread arena): the sort's memory stays flat."""
-    global _libc
-    if _libc is None:
-        try:
-            import ctypes
-
-            _libc = ctypes.CDLL("libc.so.6")
-            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):          # not glibc: nothing to do
-            _libc = False
-    if _libc:
-        _libc.malloc_trim(0)
+    heap.give_back()                       # the decoded arrays freed on this thread
 
 
 # ---- the gate's side ------------------------------------------------------------------

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates.loader import load_file
+from gates.loader import decode_compact, expand_arrays, load_file, pil_to_arrays
 
 
 def save(tmp_path, im, name, **kw):
@@ -64,3 +64,18 @@ def test_unreadable_file_names_the_path(tmp_path):
     p.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
     with pytest.raises(ValueError, match="broken.png"):
         load_file(str(p))
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
+def test_an_image_decoded_ahead_is_small_and_expands_to_the_same_arrays(mode):
+    rng = np.random.default_rng(3)
+    im = Image.fromarray(rng.integers(0, 255, (24, 40, 4), dtype=np.uint8), "RGBA")
+    im = im.convert("L").convert(mode) if mode == "I;16" else im.convert(mode)
+    rgb, mask = decode_compact(im)
+    if mode != "I;16":
+        assert rgb.dtype == np.uint8                    # a quarter of the float32 it becomes
+    assert (mask is None) == (mode != "RGBA")           # no mask kept for an image without alpha
+    want = pil_to_arrays(im)
+    got = expand_arrays(rgb, mask)
+    assert all(g.dtype == np.float32 and np.array_equal(g, w) for g, w in zip(got, want))
+    assert np.array_equal(got[0], np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0) or mode == "I;16"
