@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .gate import parse_labels
 from .names import CANCEL, CATEGORY, MAX_ROUTES
-from .pauses import PauseError, PauseKind
+from .pauses import PauseError, PauseKind, full_once
 
 DROP = "drop"
 DEFAULT_LABEL = "pass"                 # route 1's label when none is given (the original's one output)
@@ -164,14 +164,7 @@ class ChooseKind(PauseKind):
         return {"decisions": raw, "masked": masked}
 
     def full(self, pause, index) -> dict:
-        i = image_index(index, self.count)
-        if self.writer is None:
-            raise PauseError("this pause writes no full-resolution image on demand")
-        entry = self.fulls.get(i)
-        if entry is None:      # once per image and pause; a second ask (a reload) gets the same file
-            entry = self.fulls[i] = {"ref": None, "ready": False}
-            entry["ref"] = self.writer(pause, i, lambda: entry.update(ready=True))
-        return {"index": i, "ref": entry["ref"], "ready": entry["ready"]}
+        return full_once(self, pause, image_index(index, self.count))
 
 
 def settle(outcome: str, answer, progress, default: int, on_timeout: str, routes: int):

@@ -128,39 +128,68 @@ class ImageGate:
         routes = max(1, min(int(routes), MAX_ROUTES))
         names = parse_labels(labels, routes)
         sort = sort_session.for_current_prompt()      # a folder sort (the loader in 'sort' mode) runs this
-        kind = RouteKind(routes, names) if sort is None else sort_session.SortKind(routes, names, sort)
-        extra = {"sort": sort.progress()} if sort else {}
-        kind.on_timeout = timeout_route(on_timeout, routes)
+        if sort:
+            sort_session.configure(sort, unique_id, routes, names)
         b, h, w = image.shape[0], image.shape[1], image.shape[2]
-        shown = {}
+        op = sort_session.take_queued(sort) if sort else None
+        if op is not None:                            # the person pressed its key before it got here
+            outcome, answer, attachments = answer_of(op, sort_session)
+            if answer is None:
+                sort_session.stopped(sort)
+                raise mm.InterruptProcessingException()
+            gate_memory.settle(unique_id, attachments, bool(keep_mask))
+        else:
+            kind = RouteKind(routes, names) if sort is None else sort_session.SortKind(routes, names, sort)
+            extra = {"sort": sort.progress()} if sort else {}
+            kind.on_timeout = timeout_route(on_timeout, routes)
+            shown = {}
 
-        def show(p):
-            shown["pause"] = p
-            pause_server.show_images(p, image, caption=caption, **memory_info(p, unique_id, keep_mask, h, w), **extra)
+            def show(p):
+                shown["pause"] = p
+                if sort and sort_session.waiting(sort, p):
+                    return                              # a key arrived meanwhile: it answered already
+                ready = sort and sort.previews.get(sort.current["file"])
+                pause_server.show_images(p, image, previews=[ready["ref"]] if ready and b == 1 else None,
+                                         caption=caption, **memory_info(p, unique_id, keep_mask, h, w), **extra)
 
-        try:
-            outcome, pause = pause_server.hold(unique_id, kind, show, timeout=max(0, int(timeout_seconds or 0)))
-        finally:                                    # a mask painted (or cleared) counts, even when stopped
-            if "pause" in shown:
-                gate_memory.settle(unique_id, shown["pause"].attachments, bool(keep_mask))
+            try:
+                outcome, pause = pause_server.hold(unique_id, kind, show, timeout=max(0, int(timeout_seconds or 0)))
+            finally:                                    # a mask painted (or cleared) counts, even when stopped
+                if "pause" in shown:
+                    gate_memory.settle(unique_id, shown["pause"].attachments, bool(keep_mask))
+                    if sort:
+                        sort_session.released(sort, shown["pause"])
+            answer, attachments = pause.answer, pause.attachments
         blocker = ExecutionBlocker(None)
-        if sort and pause.answer == sort_session.UNDO:  # this image stays undecided; the last one comes back
+        if sort and answer == sort_session.UNDO:    # this image stays undecided; the last one comes back
             sort_session.undo(sort)
             return {"ui": {"gate_decision": [{"route": None, "label": None, "how": "undo"}]},
                     "result": (fit_mask(None, b, h, w),) + (blocker,) * (MAX_ROUTES + 1)}
-        route, how = decide(outcome, pause.answer, on_timeout, routes)
+        route, how = decide(outcome, answer, on_timeout, routes)
         if route is None:
             raise mm.InterruptProcessingException()
         route = int(route)                           # the answer is a RouteChoice (an int with its caption)
-        source = mask_source(pause.attachments, gate_memory.recall(unique_id) if keep_mask else None)
+        source = mask_source(attachments, gate_memory.recall(unique_id) if keep_mask else None)
         mask = fit_mask(source, b, h, w)
-        text, changed = caption_out(caption, pause.answer)
+        text, changed = caption_out(caption, answer)
         if sort:
             sort_session.answered(sort, route, names[route - 1], mask=gate_memory.painted(source),
                                   caption_changed=changed)
         decision = {"route": route, "label": names[route - 1], "how": how}
         return {"ui": {"gate_decision": [decision], "caption_changed": [changed]},
                 "result": (mask,) + route_tuple(route - 1, image, blocker, MAX_ROUTES) + (text,)}
+
+
+def answer_of(op, sort_session):
+    """A key queued in a folder sort as a pause's end: ``(outcome, answer, attachments)``; answer None = Stop."""
+    from .pauses import RouteChoice
+    from .sort_queue import DECIDE, UNDO
+
+    if op.kind == DECIDE:
+        return "answered", RouteChoice(op.route, op.caption), ({0: op.mask} if op.mask is not None else {})
+    if op.kind == UNDO:
+        return "answered", sort_session.UNDO, {}
+    return "stopped", None, {}
 
 
 NODE_CLASS_MAPPINGS = {"ImageGate": ImageGate}

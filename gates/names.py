@@ -15,6 +15,13 @@ ROUTE_MASK = ROUTE_PREFIX + "/mask"
 ROUTE_PENDING = ROUTE_PREFIX + "/pending"
 ROUTE_FULL = ROUTE_PREFIX + "/full"            # one full-resolution image of a batch pause, on demand
 ROUTE_PROGRESS = ROUTE_PREFIX + "/progress"    # a batch pause's assignments so far (kept for a reload)
+# a folder sort: the page sends each key at once (queued, applied in order), revisits decisions, shows the log
+ROUTE_SORT_DECIDE = ROUTE_PREFIX + "/sort/decide"
+ROUTE_SORT_UNDO = ROUTE_PREFIX + "/sort/undo"
+ROUTE_SORT_STOP = ROUTE_PREFIX + "/sort/stop"
+ROUTE_SORT_REROUTE = ROUTE_PREFIX + "/sort/reroute"
+ROUTE_SORT_LOG = ROUTE_PREFIX + "/sort/log"
+ROUTE_SORT_THUMB = ROUTE_PREFIX + "/sort/thumb"
 
 EVENT_SHOW = "datasete-gate-show"          # a pause began (token, kind, what to show; never image bytes)
 EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the MaskEditor exist

@@ -107,36 +107,6 @@ def _then_give_back(job) -> None:
         heap.give_back()
 
 
-def write_full_in_background(pause, image, indices) -> list:
-    """Full-resolution PNGs (for the MaskEditor) of ``indices``, written in a thread.
-
-    Returns their refs at once; EVENT_READY says when they exist. The writer
-    gives up between bands when the pause ends, so it never delays a resume.
-    """
-    d = preview_dir()
-    h, w = int(image.shape[1]), int(image.shape[2])
-    full = [file_ref(f"{pause.token}_{i}_full.png", w, h) for i in indices]
-    frames = [image[i].detach().cpu() for i in indices]
-
-    def write():
-        tmp = None
-        try:
-            for frame, ref in zip(frames, full):
-                tmp = os.path.join(d, ref["filename"] + ".part")
-                imaging.save_png_stoppable(frame, tmp, should_stop=lambda: pause.ended)
-                _publish(tmp, os.path.join(d, ref["filename"]), pause)
-            if HUB.update(pause, full_ready=True):
-                send(names.EVENT_READY, {"id": pause.node_id, "token": pause.token, "full": full})
-        except imaging.Abandoned:       # the pause ended first: nobody will open the editor on it
-            remove_quietly(tmp)
-        except Exception:
-            remove_quietly(tmp)
-            log.exception("Dataset Gates: writing the full-resolution preview failed")
-
-    _full_writer().submit(_then_give_back, write)
-    return full
-
-
 def write_thumbnails(pause, image, cap: int = imaging.THUMB_LONG_SIDE) -> dict:
     """A small JPEG of every image of a batch; one ref for all of them.
 
@@ -196,18 +166,18 @@ def write_full_one(pause, image, index: int, on_ready=None) -> dict:
     return ref
 
 
-def show_images(pause, image, **info):
-    """The usual show of an image pause: previews now, full PNGs in the background, then the event.
+def show_images(pause, image, previews=None, **info):
+    """The usual show of an image pause: previews (``previews``: refs prepared ahead), then the event.
 
+    The full-size PNG for the MaskEditor is written only when the page asks for it
+    (``POST /full``, ``kind.writer``): most images are never painted, and writing a
+    full PNG of each one cost the server more than everything else it does per image.
     ``info`` adds fields for the page (e.g. a folder sort's progress).
     """
     b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
-    previews = write_previews(pause, image)
-    # not ready BEFORE the writer starts: a small image is written (and marked ready) at once,
-    # and marking it after would leave the page waiting for a ready event already sent
-    HUB.update(pause, full_ready=False)
-    full = write_full_in_background(pause, image, range(len(previews)))
-    HUB.update(pause, previews=previews, full=full, width=w, height=h, batch=b, **info)
+    previews = previews or write_previews(pause, image)
+    pause.kind.writer = lambda p, index, on_ready: write_full_one(p, image, index, on_ready)
+    HUB.update(pause, previews=previews, full_ready=False, full=None, width=w, height=h, batch=b, **info)
     send(names.EVENT_SHOW, pause.public())
 
 

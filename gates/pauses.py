@@ -104,6 +104,21 @@ def text_field(data: dict, name: str, required: bool = False) -> str | None:
     return value
 
 
+MAX_FULL = 16                     # the Image Gate shows (and writes full-size) at most this many of a batch
+
+
+def full_once(kind, pause, index: int) -> dict:
+    """Have ``kind.writer`` write image ``index`` at full resolution, once per pause: a second ask
+    (a reload, a second tab) gets the same file. ``{index, ref, ready}``; EVENT_READY follows."""
+    if kind.writer is None:
+        raise PauseError("this pause writes no full-resolution image on demand")
+    entry = kind.fulls.get(index)
+    if entry is None:
+        entry = kind.fulls[index] = {"ref": None, "ready": False}
+        entry["ref"] = kind.writer(pause, index, lambda: entry.update(ready=True))
+    return {"index": index, "ref": entry["ref"], "ready": entry["ready"]}
+
+
 class RouteChoice(int):
     """A route number that also carries the caption sent with it (None: the caption is unchanged).
 
@@ -138,7 +153,19 @@ class RouteKind(PauseKind):
     routes: int = 2
     labels: list = field(default_factory=list)
     on_timeout: int | None = None     # the route a timeout takes; None = the run stops
+    writer: Any = None                # writer(pause, index, on_ready) -> ref: a full-size PNG on demand
+    fulls: dict = field(default_factory=dict)
     name = "route"
+
+    def full(self, pause, index) -> dict:
+        """The full-resolution PNG (for the MaskEditor) is written only when the page asks for it."""
+        if self.writer is None:
+            raise PauseError("this pause writes no full-resolution image on demand")
+        batch = int(pause.info.get("batch") or 1)
+        if isinstance(index, bool) or not isinstance(index, (int, str)) or not str(index).strip().isdigit() \
+                or not 0 <= int(str(index).strip()) < min(batch, MAX_FULL):
+            raise PauseError(f"'index' must be an image number 0..{min(batch, MAX_FULL) - 1}")
+        return full_once(self, pause, int(str(index).strip()))
 
     def parse(self, data: dict) -> int:
         """``message`` = the route; an optional ``caption`` (string, at most MAX_TEXT_BYTES) rides along."""

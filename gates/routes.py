@@ -198,6 +198,34 @@ async def _progress(request):
     return web.json_response({"ok": True})
 
 
+def _sort_call(fn):
+    """A folder-sort route: the body names the sort's ``session``; errors are 4xx JSON."""
+    async def handler(request):
+        from . import sort_session
+
+        try:
+            data = await _fields(request) if request.method == "POST" else dict(request.query)
+            session = sort_session.by_id(data.get("session"))
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(None, fn, sort_session, session, data)
+        except PauseError as e:
+            return _error(e)
+        except (OSError, ValueError) as e:          # a file moved or unreadable meanwhile
+            return web.json_response({"error": str(e)}, status=409)
+        return result if isinstance(result, web.StreamResponse) else web.json_response({"ok": True, **result})
+    return handler
+
+
+routes.post(names.ROUTE_SORT_DECIDE)(_sort_call(lambda ss, s, d: ss.page_decide(s, d)))
+routes.post(names.ROUTE_SORT_UNDO)(_sort_call(lambda ss, s, d: ss.page_undo(s)))
+routes.post(names.ROUTE_SORT_STOP)(_sort_call(lambda ss, s, d: ss.page_stop(s)))
+routes.post(names.ROUTE_SORT_REROUTE)(_sort_call(lambda ss, s, d: ss.page_reroute(s, d)))
+routes.get(names.ROUTE_SORT_LOG)(_sort_call(lambda ss, s, d: {"decisions": ss.decisions(s),
+                                                              "progress": ss.progress_of(s)}))
+routes.get(names.ROUTE_SORT_THUMB)(_sort_call(
+    lambda ss, s, d: web.FileResponse(ss.thumbnail(s, d), headers={"Cache-Control": "private, max-age=3600"})))
+
+
 @routes.get(names.ROUTE_PENDING)
 async def _pending(request):
     return web.json_response({"pending": HUB.pending()})

@@ -7,6 +7,8 @@ One log per sorted folder (its absolute path names it). Lines:
      "route": 1, "label": "keep", "files": ["/abs/out/keep/img3.png", ...], "mask": false,
      "caption_changed": false, "time": ...}
     {"type": "undo", "seq": 3, "file": "a/img3.png", "moved_to": "/abs/.../undone/3", "time": ...}
+    {"type": "change", "seq": 3, "file": "a/img3.png", "route": 3, "label": "fix", "from_route": 1,
+     "from_label": "keep", "files": ["/abs/out/fix/img3.png", ...], "time": ...}     a decision revisited
 
 A decision is appended only after its files are written, with one ``write`` of
 a whole line and an fsync; a process killed mid-write leaves at most a torn
@@ -92,6 +94,10 @@ class SortLog:
             if rel in self.order:
                 self.order.remove(rel)
             self.order.append(rel)
+        elif kind == "change" and rel in self.decisions:
+            # a revisited decision keeps its place in the undo order; only its route and files change
+            self.decisions[rel] = {**self.decisions[rel], "route": entry.get("route"), "label": entry.get("label"),
+                                   "files": list(entry.get("files") or [])}
         elif kind == "undo" and rel in self.decisions:
             del self.decisions[rel]
             self.order.remove(rel)
@@ -150,6 +156,17 @@ class SortLog:
                              "route": int(route), "label": str(label), "files": list(files), "mask": bool(mask),
                              "caption_changed": bool(caption_changed), "time": time.time()})
 
+    def change(self, rel: str, route: int, label: str, files: list) -> dict:
+        """Log that a decided file now has another route, its files already moved to ``files``."""
+        old = self.decisions[rel]
+        return self._append({"type": "change", "seq": old.get("seq"), "file": rel, "route": int(route),
+                             "label": str(label), "from_route": old.get("route"), "from_label": old.get("label"),
+                             "files": list(files), "time": time.time()})
+
+    def live(self) -> list:
+        """The live decisions, oldest first (the undo order)."""
+        return [self.decisions[rel] for rel in self.order]
+
     def undo_last(self) -> dict | None:
         """Take the last decision back: move its files to the undo folder, log the undo; None if none."""
         if not self.order:
@@ -178,6 +195,9 @@ def to_csv(path: str) -> str:
             live[e.get("file")] = e
         elif e.get("type") == "undo":
             live.pop(e.get("file"), None)
+        elif e.get("type") == "change" and e.get("file") in live:
+            live[e["file"]] = {**live[e["file"]], "route": e.get("route"), "label": e.get("label"),
+                               "files": e.get("files")}
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["seq", "file", "fingerprint", "route", "label", "files", "mask", "caption_changed", "time"])

@@ -1,14 +1,15 @@
 """A folder sort inside ComfyUI: one Run walks a whole folder, one image per prompt.
 
 The Folder Image Loader in ``sort`` mode opens (or resumes) the folder's
-session and picks the first image without a decision. The Image Gate then
-shows progress and, the moment it is answered, queues the same workflow again
-so ComfyUI starts the next image as soon as this one is saved. The dataset
-saver logs the decision once its files are written (``sort_log``). While the
-person looks at image *i*, image *i+1* is decoded and its preview written in
-the background, so the page can show it the instant a key is pressed.
+session and picks the first image without a decision. The page shows images
+prepared ahead (previews, decoded on their own thread, JPEG draft mode for big
+files) and sends every key at once; ``sort_queue`` keeps the keys in order and
+the Image Gate applies them as its prompts reach each image, queueing the same
+workflow again the moment it is answered. The dataset saver logs the decision
+once its files are written (``sort_log``). So the person never waits for a save
+and the server never waits for the person.
 
-Imported lazily by the nodes, inside ComfyUI only.
+Imported lazily by the nodes and the routes, inside ComfyUI only.
 """
 from __future__ import annotations
 
@@ -16,19 +17,27 @@ import hashlib
 import json
 import logging
 import os
+import secrets
+import shutil
 import threading
 import urllib.request
 
 from . import heap, names, scan, sort_log
 from .comfy_paths import comfy_folder
-from .pauses import PauseError, RouteKind
+from .pauses import CANCEL, PauseError, RouteKind, UnknownPause, route_number, text_field
+from .sort_queue import DECIDE, DecisionQueue
+from .sort_queue import UNDO as UNDO_OP
 
 log = logging.getLogger(names.LOGGER)
 LOG_SUBFOLDER = "dataset_gates_logs"      # under ComfyUI's output folder
 UNDO = "__undo__"                         # the answer that takes the last decision back
-PREPARE_AHEAD = 2                         # images decoded (and their previews written) ahead
+PREPARE_AHEAD = 10                        # previews ready after the page's image: a burst shows one per key
+DECODE_AHEAD = 2                          # full images decoded ahead of the server's own prompts
+PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
+THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
 _lock = threading.RLock()
 _sessions: dict[str, Session] = {}        # source folder -> its session
+_by_id: dict[str, Session] = {}           # session id (sent to the page) -> session
 _by_prompt: dict[str, Session] = {}       # prompt id -> the session that prompt sorts
 
 
@@ -56,16 +65,22 @@ class SortKind(RouteKind):
 class Session:
     def __init__(self, folder: str, depth: int):
         self.folder, self.depth = folder, depth
+        self.id = secrets.token_urlsafe(12)       # names the session to the page; never a path
         self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER))
+        self.queue = DecisionQueue()
         self.files: list = []
         self.listed_key = None
         self.current: dict | None = None        # the image this prompt shows
         self.pending: dict | None = None        # a decision waiting for its files to be written
+        self.waiting = None                     # the gate's pause while it waits for a key
         self.prompt: dict | None = None         # the workflow to queue again, and its extra data
         self.extra: dict = {}
+        self.gate_id: str | None = None
+        self.routes, self.labels = 1, ["1"]
         self.prefetched: dict = {}              # file -> loader.decode_compact's (rgb, mask), decoded ahead
-        self.previews: dict = {}                # file -> path of its preview written ahead
-        self.preview_refs: dict = {}            # file -> its /view ref
+        self.decoding: set = set()
+        self.previews: dict = {}                # file -> {path, ref, caption, width, height}, prepared ahead
+        self.preparing: set = set()
 
     # ---- the folder -------------------------------------------------------------
     def listing(self) -> list:
@@ -76,20 +91,40 @@ class Session:
             self.listed_key = key
         return self.files
 
+    def frontier(self) -> list:
+        """The images still to be shown to the person: undecided, and no key queued for them."""
+        queued = self.queue.queued_files()
+        return [f for f in self.log.undecided(self.files) if f not in queued]
+
+    def ahead(self, frontier: list | None = None) -> list:
+        """The prepared images at the front of the frontier, in order (a gap ends the list)."""
+        out = []
+        for rel in (self.frontier() if frontier is None else frontier)[:PREPARE_AHEAD + 1]:
+            p = self.previews.get(rel)
+            if p is None:
+                break
+            out.append({"file": rel, "preview": p["ref"], "caption": p["caption"], "width": p["width"],
+                        "height": p["height"]})
+        return out
+
     def progress(self) -> dict:
         files = self.files
+        frontier = self.frontier()
         decided = len(files) - len(self.log.undecided(files))
-        return {"index": decided + 1, "count": len(files), "counts": self.log.counts(files),
-                "file": self.current and self.current["file"], "undo": len(self.log.order),
-                "folder": self.folder, "next": upcoming(self)}
+        return {"session": self.id, "index": decided + 1, "count": len(files), "counts": self.log.counts(files),
+                "file": self.current and self.current["file"], "undo": len(self.log.order), "folder": self.folder,
+                "queued": len(self.queue), "remaining": len(frontier), "ahead": self.ahead(frontier)}
 
     # ---- the decisions ------------------------------------------------------------
     def flush_pending(self) -> None:
-        """Log a decision whose route had no saver in the workflow (its prompt has ended)."""
+        """Log the decision of the prompt that ended (its saver wrote its files, or it had none)."""
         p, self.pending = self.pending, None
         if p is not None:
             self.log.record(p["file"], p["fingerprint"], p["route"], p["label"], p["files"], p["mask"],
                             p["caption_changed"])
+            _send({"state": "saved", "session": self.id, "folder": self.folder, "file": p["file"],
+                   "route": p["route"], "label": p["label"], "queued": len(self.queue),
+                   "counts": self.log.counts(self.files)})
 
     def decide(self, route, label, mask=False, caption_changed=False, prompt_id=None) -> None:
         cur = self.current
@@ -119,16 +154,21 @@ def _dir_key(folder: str, depth: int):
     return tuple(out)
 
 
+def _send(data: dict) -> None:
+    from . import pause_server
+
+    pause_server.send(names.EVENT_SORT, data)
+
+
 # ---- the loader's side -------------------------------------------------------------
 
 def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
     """Open the folder's session for this prompt and pick its first undecided image."""
-    from . import pause_server
-
     with _lock:
         session = _sessions.get(folder)
         if session is None or session.depth != depth:
             session = _sessions[folder] = Session(folder, depth)
+            _by_id[session.id] = session
         session.flush_pending()
         _by_prompt.clear()
         _by_prompt[str(prompt_id)] = session
@@ -136,17 +176,20 @@ def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
         try:
             files = session.listing()
         except ValueError as e:
-            _tell(pause_server, "missing", f"Sort stopped: {e}")
+            _tell("missing", f"Sort stopped: {e}")
             raise SortDone(f"sort: {e}") from None
         if not files:
             msg = f"Sort stopped: no images in {folder}"
-            _tell(pause_server, "empty", msg)
+            _tell("empty", msg)
             raise SortDone(msg)
         todo = session.log.undecided(files)
+        listed = set(files)
+        session.queue.drop_stale(lambda f: f in listed and not session.log.is_decided(f))
         if not todo:
+            session.queue.clear()
             counts = ", ".join(f"{k} {v}" for k, v in session.log.counts(files).items())
             msg = f"Sort of {folder} is done: all {len(files)} images decided ({counts})"
-            _tell(pause_server, "done", msg, session)
+            _tell("done", msg, session)
             raise SortDone(msg)
         rel = todo[0]
         path = os.path.join(folder, rel)
@@ -159,83 +202,122 @@ def take_prefetched(session: Session, rel: str):
         return session.prefetched.pop(rel, None)
 
 
-def upcoming(session: Session) -> list:
-    """The next undecided images after the current one, as many as are prepared ahead."""
-    cur = session.current["file"] if session.current else None
-    return [f for f in session.log.undecided(session.files) if f != cur][:PREPARE_AHEAD]
-
-
 def prefetch_next(session: Session) -> None:
-    """Decode the next images and write their previews, in the background.
-
-    Two ahead: when the key for image i is pressed, image i+1 was prepared while
-    i-1 was shown, so it is ready however fast the person is.
-    """
-    from . import pause_server
-
-    wanted = upcoming(session)
+    """Prepare what comes next, each on its own thread: previews of the images the page will show
+    (ahead of the person, who may be far ahead of the server) and the full pixels of the images
+    the server's next prompts load. Neither waits for the other, nor for a save."""
     with _lock:
-        session.prefetched = {k: v for k, v in session.prefetched.items() if k in wanted}
-        for rel in [r for r in session.previews if r not in wanted and r != session.current["file"]]:
-            pause_server.remove_quietly(session.previews.pop(rel))
-            session.preview_refs.pop(rel, None)
-        todo = [r for r in wanted if r not in session.prefetched]
-    announced = [r for r in wanted if r not in todo]
-    for rel in announced:                      # prepared earlier: say so again for pages that (re)load
-        ref = session.preview_refs.get(rel)
-        if ref:
-            pause_server.send(names.EVENT_SORT, {"state": "next", "folder": session.folder, "file": rel,
-                                                 "preview": ref})
-    if todo:
-        _worker().submit(_prepare, session, todo)
+        frontier = session.frontier()
+        cur = session.current["file"] if session.current else None
+        show = frontier[:PREPARE_AHEAD + 1]
+        if cur and cur not in show:
+            show.append(cur)
+        for rel in [r for r in session.previews if r not in show]:
+            _remove(session.previews.pop(rel)["path"])
+        new_previews = [r for r in show if r not in session.previews and r not in session.preparing]
+        session.preparing.update(new_previews)
+        server_next = [r for r in session.log.undecided(session.files) if r != cur][:DECODE_AHEAD]
+        session.prefetched = {k: v for k, v in session.prefetched.items() if k in server_next}
+        new_arrays = [r for r in server_next if r not in session.prefetched and r not in session.decoding]
+        session.decoding.update(new_arrays)
+        ahead = session.ahead(frontier)
+    _send_ahead(session, ahead, len(frontier))
+    if new_previews:
+        _pool("previews").submit(_prepare_previews, session, new_previews)
+    if new_arrays:
+        _pool("decode").submit(_decode_ahead, session, new_arrays)
 
 
-_pool = None
+_pools: dict = {}
 
 
-def _worker():
-    """One long-lived thread prepares images: a new thread per image would grow the heap (malloc arenas)."""
-    global _pool
+def _pool(name: str):
+    """One long-lived thread per job kind: a new thread per image would grow the heap (malloc arenas)."""
     with _lock:
-        if _pool is None:
+        if name not in _pools:
             from concurrent.futures import ThreadPoolExecutor
 
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dataset-gates-prepare")
-        return _pool
+            _pools[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dataset-gates-{name}")
+        return _pools[name]
 
 
-def _prepare(session: Session, todo: list) -> None:
+def _send_ahead(session: Session, ahead: list, remaining: int) -> None:
+    _send({"state": "ahead", "session": session.id, "folder": session.folder, "ahead": ahead,
+           "remaining": remaining, "count": len(session.files), "queued": len(session.queue)})
+
+
+def _remove(path) -> None:
+    try:
+        if path:
+            os.remove(path)
+    except OSError:
+        pass
+
+
+def small_image(path: str, side: int):
+    """An upright RGB image whose long side is at most ``side``, decoded as little as possible:
+    JPEG draft mode decodes a 24-megapixel file at 1/4 or 1/8 scale, several times faster.
+    Returns (image, (width, height) of the upright original)."""
     from PIL import Image, ImageOps
 
+    from . import imaging
+
+    with Image.open(path) as im:
+        w, h = im.size                              # before draft() scales it down
+        ph, pw = imaging.preview_size(h, w, side)
+        im.draft("RGB", (pw, ph))                   # a no-op for formats other than JPEG
+        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):    # EXIF: turned by 90 degrees
+            w, h, pw, ph = h, w, ph, pw
+        im = ImageOps.exif_transpose(im) or im
+        small = im.convert("RGB")
+        if small.size != (pw, ph):
+            small = small.resize((pw, ph), Image.BILINEAR, reducing_gap=2.0)
+        return small, (w, h)
+
+
+def _prepare_previews(session: Session, todo: list) -> None:
     from . import imaging, pause_server
+
+    for rel in todo:
+        try:
+            small, (w, h) = small_image(os.path.join(session.folder, rel), PREVIEW_SIDE)
+            tag = hashlib.sha1(f"{session.folder}/{rel}".encode()).hexdigest()[:16]
+            name = f"sort_{tag}_preview.jpg"
+            d = pause_server.preview_dir()
+            small.save(os.path.join(d, name + ".part"), "JPEG", quality=imaging.PREVIEW_QUALITY)
+            os.replace(os.path.join(d, name + ".part"), os.path.join(d, name))
+            entry = {"path": os.path.join(d, name), "ref": pause_server.file_ref(name, small.width, small.height),
+                     "caption": scan.read_sidecar(session.folder, rel), "width": w, "height": h}
+            with _lock:
+                session.preparing.discard(rel)
+                session.previews[rel] = entry
+                frontier = session.frontier()
+                ahead = session.ahead(frontier)
+            _send_ahead(session, ahead, len(frontier))
+        except Exception:
+            with _lock:
+                session.preparing.discard(rel)
+            log.exception("Dataset Gates: preparing the preview of %s failed", rel)
+
+
+def _decode_ahead(session: Session, todo: list) -> None:
+    from PIL import Image
+
     from .loader import decode_compact
 
     for rel in todo:
         try:
             with Image.open(os.path.join(session.folder, rel)) as im:
                 im.load()
-                im = ImageOps.exif_transpose(im) or im
                 arrays = decode_compact(im)      # small while it waits; the loader expands it
-                ph, pw = imaging.preview_size(im.height, im.width)
-                small = im.convert("RGB").resize((pw, ph), Image.BILINEAR, reducing_gap=2.0)
-            tag = hashlib.sha1(f"{session.folder}/{rel}".encode()).hexdigest()[:16]
-            name = f"sort_{tag}_preview.jpg"
-            d = pause_server.preview_dir()
-            tmp = os.path.join(d, name + ".part")
-            small.save(tmp, "JPEG", quality=imaging.PREVIEW_QUALITY)
-            os.replace(tmp, os.path.join(d, name))
-            ref = pause_server.file_ref(name, pw, ph)
             with _lock:
-                if rel not in upcoming(session):  # decided meanwhile (a fast person): not needed
-                    pause_server.remove_quietly(os.path.join(d, name))
-                    continue
-                session.prefetched[rel] = arrays
-                session.previews[rel] = os.path.join(d, name)
-                session.preview_refs[rel] = ref
-            pause_server.send(names.EVENT_SORT, {"state": "next", "folder": session.folder, "file": rel,
-                                                 "preview": ref})
+                session.decoding.discard(rel)
+                if not session.log.is_decided(rel):
+                    session.prefetched[rel] = arrays
         except Exception:
-            log.exception("Dataset Gates: preparing the next image of the sort failed")
+            with _lock:
+                session.decoding.discard(rel)
+            log.exception("Dataset Gates: decoding %s ahead failed", rel)
     heap.give_back()                       # the decoded arrays freed on this thread
 
 
@@ -246,6 +328,63 @@ def for_current_prompt() -> Session | None:
 
     with _lock:
         return _by_prompt.get(str(pause_server.current_prompt_id()))
+
+
+def configure(session: Session, gate_id, routes: int, labels: list) -> None:
+    with _lock:
+        session.gate_id, session.routes, session.labels = str(gate_id), int(routes), list(labels)
+
+
+def take_queued(session: Session):
+    """The key already pressed for this prompt's image (or an undo / stop in its turn), else None."""
+    with _lock:
+        return session.queue.take_for(session.current["file"]) if session.current else None
+
+
+def waiting(session: Session, pause) -> bool:
+    """The gate waits on ``pause``: a key that arrives now answers it. True when one already did."""
+    with _lock:
+        session.waiting = pause
+        return dispatch(session)
+
+
+def released(session: Session, pause) -> None:
+    with _lock:
+        if session.waiting is pause:
+            session.waiting = None
+
+
+def dispatch(session: Session) -> bool:
+    """Answer the waiting pause with the key queued for its image, if there is one."""
+    from .pause_server import HUB
+
+    with _lock:
+        pause = session.waiting
+        if pause is None or pause.ended or not session.current:
+            return False
+        op = session.queue.take_for(session.current["file"])
+        if op is None:
+            return False
+        session.waiting = None
+        base = {"id": pause.node_id, "token": pause.token}
+        try:
+            if op.kind == DECIDE:
+                if op.mask is not None:
+                    HUB.attach(pause.node_id, pause.token, 0, op.mask)
+                HUB.answer({**base, "message": op.route, **({"caption": op.caption} if op.caption is not None else {})})
+            elif op.kind == UNDO_OP:
+                HUB.answer({**base, "message": UNDO})
+            else:
+                HUB.answer({**base, "message": CANCEL})
+                stopped(session)
+        except PauseError as e:         # ended meanwhile (Cancel): the key is dropped with the run
+            log.warning("Dataset Gates: a sort key could not be applied: %s", e)
+        return True
+
+
+def stopped(session: Session) -> None:
+    _tell("stopped", f"Sort stopped: {len(session.log.order)} decisions of {session.folder} are logged; "
+                     "Run resumes at the first image without one", session)
 
 
 def answered(session: Session, route: int, label: str, mask: bool, caption_changed: bool) -> None:
@@ -262,7 +401,7 @@ def answered(session: Session, route: int, label: str, mask: bool, caption_chang
         key = label or str(route)
         counts[key] = counts.get(key, 0) + 1
         text = ", ".join(f"{k} {v}" for k, v in counts.items())
-        _tell(pause_server, "done", f"Folder done: {len(session.files)} images ({text})", session, counts)
+        _tell("done", f"Folder done: {len(session.files)} images ({text})", session, counts)
 
 
 def undo(session: Session) -> dict | None:
@@ -296,6 +435,206 @@ def queue_again(session: Session) -> None:
         log.warning("Dataset Gates: could not queue the next image of the sort: %s", e)
 
 
+# ---- the page's side (the routes call these) ----------------------------------------------
+
+def by_id(session_id) -> Session:
+    with _lock:
+        session = _by_id.get(str(session_id or ""))
+    if session is None:
+        raise UnknownPause("no folder sort with this session id (reload the page, or press Run)")
+    return session
+
+
+def _open_file(session: Session, data: dict) -> str:
+    rel = data.get("file")
+    if not isinstance(rel, str) or rel not in session.files:
+        raise PauseError(f"'file' must be an image of this sort's folder, got {str(rel)[:80]!r}")
+    return rel
+
+
+def page_decide(session: Session, data: dict) -> dict:
+    """A route key for the image on the page: queued, and applied when its prompt comes."""
+    rel = _open_file(session, data)
+    route = route_number(data.get("route"), session.routes)
+    caption = text_field(data, "caption")
+    with _lock:
+        if session.log.is_decided(rel) and not _undo_queued_for(session, rel):
+            raise PauseError(f"{rel} is decided already: revisit it to change its route")
+        session.queue.decide(rel, route, caption)
+        dispatch(session)
+        queued = len(session.queue)
+    prefetch_next(session)
+    return {"queued": queued}
+
+
+def _undo_queued_for(session: Session, rel: str) -> bool:
+    """Will an undo op already queued take ``rel``'s decision back (so a key for it is welcome)?"""
+    undos = sum(1 for op in session.queue.ops if op.kind == UNDO_OP)
+    newest = session.log.order + ([session.pending["file"]] if session.pending else [])
+    return bool(undos) and rel in newest[-undos:]
+
+
+def page_undo(session: Session) -> dict:
+    """Undo: the newest decision, still queued (dropped at once) or applied (undone in its turn)."""
+    with _lock:
+        if not len(session.queue) and not is_running(session):
+            session.flush_pending()           # nothing runs: undo now and show that image again
+            entry = session.log.undo_last()
+            if entry is None:
+                raise PauseError("nothing to undo: no decision of this folder is logged")
+            queue_again(session)
+            return {"undone": entry["file"], "where": "log"}
+        undos = sum(1 for op in session.queue.ops if op.kind == UNDO_OP)
+        if not session.queue.newest_is_decision() and len(session.log.order) + bool(session.pending) <= undos:
+            raise PauseError("nothing to undo: no decision of this folder is logged")
+        op = session.queue.undo()
+        dispatch(session)
+    if op is not None:
+        prefetch_next(session)
+        return {"undone": op.file, "where": "queue"}
+    return {"undone": None, "where": "log"}
+
+
+def page_stop(session: Session) -> dict:
+    """Stop after the keys pressed before it are applied."""
+    with _lock:
+        if not is_running(session):
+            session.queue.clear()
+            return {"stopped": True, "queued": 0}
+        session.queue.stop()
+        dispatch(session)
+        return {"stopped": False, "queued": len(session.queue)}
+
+
+def page_reroute(session: Session, data: dict) -> dict:
+    """Revisit a decision: a queued one takes the new route; a logged one has its files moved."""
+    rel = _open_file(session, data)
+    route = route_number(data.get("route"), session.routes)
+    label = session.labels[route - 1] if route <= len(session.labels) else str(route)
+    with _lock:
+        if session.queue.reroute(rel, route):
+            return {"file": rel, "route": route, "label": label, "where": "queue"}
+        if session.pending and session.pending["file"] == rel:
+            raise PauseError(f"{rel} is being saved right now; try again in a moment")
+        entry = session.log.decisions.get(rel)
+        if entry is None or not session.log.is_decided(rel):
+            raise PauseError(f"{rel} has no decision to revisit")
+        if int(entry.get("route") or 0) == route:
+            return {"file": rel, "route": route, "label": label, "where": "log", "files": entry.get("files")}
+        moved = _move_files(session, rel, entry, route)
+        session.log.change(rel, route, label, moved)
+        counts = session.log.counts(session.files)
+    _send({"state": "changed", "session": session.id, "folder": session.folder, "file": rel, "route": route,
+           "label": label, "counts": counts})
+    return {"file": rel, "route": route, "label": label, "where": "log", "files": moved}
+
+
+def _move_files(session: Session, rel: str, entry: dict, route: int) -> list:
+    """Move a decision's files to the folder of ``route``'s saver (byte for byte, same names)."""
+    from . import files as fileops
+
+    target = route_folder(session, route)
+    if target is None:           # that route saves nothing: its files go where Undo puts them
+        target = os.path.join(session.log.undo_dir, f"{entry.get('seq')}-route{route}")
+    os.makedirs(target, exist_ok=True)
+    old = [p for p in entry.get("files") or [] if os.path.exists(p)]
+    moved = []
+    if not old and route_folder(session, route) is not None:
+        # decided on a route without a saver: the new route gets the original file and its caption
+        src = os.path.join(session.folder, rel)
+        old_copy = [src] + [p for p in [scan.sidecar_path(session.folder, rel)] if os.path.exists(p)]
+        for p in old_copy:
+            dest = fileops.resolve_target(target, os.path.basename(p), "suffix")
+            with open(p, "rb") as f:
+                fileops.atomic_write_bytes(dest, f.read())
+            moved.append(dest)
+        return moved
+    for p in old:
+        dest = fileops.resolve_target(target, os.path.basename(p), "suffix")
+        shutil.move(p, dest)
+        moved.append(dest)
+    return moved
+
+
+def route_folder(session: Session, route: int) -> str | None:
+    """The folder the Save Image To Folder of ``route`` writes to, read from the sort's workflow."""
+    prompt, gate = session.prompt or {}, session.gate_id
+    for node in prompt.values():
+        if node.get("class_type") != "SaveImageToFolder" or not isinstance(node.get("inputs", {}).get("folder"), str):
+            continue
+        if _route_into(prompt, node.get("inputs", {}).get("image"), gate) == route:
+            from .saver import resolve_out_folder
+
+            return resolve_out_folder(node["inputs"]["folder"], comfy_folder("output"))
+    return None
+
+
+def _route_into(prompt: dict, link, gate, seen=None) -> int | None:
+    """Which route output of ``gate`` an input's link comes from, walking upstream (None: not the gate)."""
+    seen = set() if seen is None else seen
+    if not (isinstance(link, list) and len(link) == 2):
+        return None
+    nid, slot = str(link[0]), link[1]
+    if nid == gate:
+        return slot if isinstance(slot, int) and 1 <= slot <= 10 else None
+    if nid in seen or nid not in prompt:
+        return None
+    seen.add(nid)
+    for value in prompt[nid].get("inputs", {}).values():
+        found = _route_into(prompt, value, gate, seen)
+        if found:
+            return found
+    return None
+
+
+def is_running(session: Session) -> bool:
+    """Does a prompt of this sort run or wait in ComfyUI's queue?"""
+    if session.waiting is not None or session.pending is not None:
+        return True
+    try:
+        from server import PromptServer
+
+        running, queued = PromptServer.instance.prompt_queue.get_current_queue()
+    except Exception:
+        return True
+    for item in list(running) + list(queued):
+        prompt = item[2] if len(item) > 2 and isinstance(item[2], dict) else {}
+        for node in prompt.values():
+            inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
+            if node.get("class_type") == "FolderImageLoader" and inputs.get("mode") == "sort":
+                return True
+    return False
+
+
+def decisions(session: Session) -> list:
+    """The strip: every live decision of the log (oldest first), then the keys still queued."""
+    with _lock:
+        out = [{"file": e["file"], "route": e.get("route"), "label": e.get("label"), "seq": e.get("seq"),
+                "saved": True} for e in session.log.live() if e["file"] in session.files]
+        for op in session.queue.decisions():
+            label = session.labels[op.route - 1] if op.route <= len(session.labels) else str(op.route)
+            out.append({"file": op.file, "route": op.route, "label": label, "saved": False})
+        return out
+
+
+def thumbnail(session: Session, data) -> str:
+    """A small JPEG of one image of the sort (the strip, a revisit), made once per file version."""
+    from . import imaging, pause_server
+
+    rel = _open_file(session, data)
+    size = THUMB_SIDES.get(str(data.get("size") or "strip"))
+    if size is None:
+        raise PauseError(f"'size' must be one of {sorted(THUMB_SIDES)}")
+    path = os.path.join(session.folder, rel)
+    key = f"{session.folder}/{rel}/{sort_log.fingerprint(path)}/{size}"
+    final = os.path.join(pause_server.preview_dir(), f"sortthumb_{hashlib.sha1(key.encode()).hexdigest()[:20]}.jpg")
+    if not os.path.exists(final):
+        small, _ = small_image(path, size)
+        small.save(final + ".part", "JPEG", quality=imaging.THUMB_QUALITY)
+        os.replace(final + ".part", final)
+    return final
+
+
 # ---- the saver's side --------------------------------------------------------------------
 
 def saved(paths: list) -> None:
@@ -314,8 +653,12 @@ def saved(paths: list) -> None:
         session.flush_pending()
 
 
-def _tell(pause_server, state, message, session=None, counts=None):
-    pause_server.send(names.EVENT_SORT, {"state": state, "message": message,
-                                         "folder": session.folder if session else None,
-                                         "counts": counts if counts is not None else
-                                         (session.log.counts(session.files) if session else {})})
+def _tell(state, message, session=None, counts=None):
+    _send({"state": state, "message": message, "session": session.id if session else None,
+           "folder": session.folder if session else None,
+           "counts": counts if counts is not None else (session.log.counts(session.files) if session else {})})
+
+
+def progress_of(session: Session) -> dict:
+    with _lock:
+        return session.progress()

@@ -10,7 +10,7 @@ import { activeGate, answer, panelOf, registerView, renderAll, startBoard, whenR
 import { CAPTION, compactSize, defineOutputs, hideRows, syncOutputs, widget } from "./gate_outputs.js";
 import { GatePanel, enlargedOpen } from "./gate_panel.js";
 import { editMask, editorOpen, maskEditorAvailable, viewUrl } from "./mask_editor.js";
-import { UNDO, advance, afterEnded, decorate, sortOf, startSort } from "./sort_view.js";
+import { SortingGatePanel, sortAct, sortInFront, startSort } from "./sort_view.js";
 import { chain, post, queueWorkflow, typing, warn } from "./util.js";
 
 const NODE_TYPE = "ImageGate";
@@ -64,7 +64,7 @@ function captionLinked(node) {
 registerView({
   nodeType: NODE_TYPE,
   createPanel(node) {
-    const panel = new GatePanel({
+    const panel = new SortingGatePanel({
       onRoute: (n) => routeTo(panel, n),
       onStop: () => answer(panel, { message: CANCEL }),
       onMask: () => openMask(node),
@@ -85,23 +85,14 @@ registerView({
         cleared.delete(done.token);
         drafts.delete(done.token);
       },
-    });
-    chain(panel, "show", (pause) => decorate(panel, pause));      // a folder sort: progress, Undo
-    chain(panel, "ended", () => afterEnded(panel));
+    }, { url: viewUrl, onMask: () => openMask(node) });
     return panel;
   },
 });
 
-/**
- * Send the shown image down route `n`. In a folder sort the next image goes on
- * screen first, before the answer leaves the page.
- * @param {GatePanel} panel @param {number} n
- */
+/** Send the shown image down route `n`. @param {GatePanel} panel @param {number} n */
 function routeTo(panel, n) {
-  const pause = panel.pause;
-  if (!pause) return;
-  if (sortOf(pause)) advance(panel, pause, pause.labels?.[n - 1] ?? String(n));
-  answer(panel, { message: n, ...captionField(panel) });
+  if (panel.pause) answer(panel, { message: n, ...captionField(panel) });
 }
 
 /** @param {GatePanel} panel */
@@ -145,6 +136,22 @@ async function overlayFromEditorFile(ref, width, height) {
   return canvas.toDataURL("image/png");
 }
 
+/**
+ * The full-size PNG of the pause's image for the MaskEditor: written only now that it is
+ * asked for (most images are never painted). @param {GatePanel} panel @param {any} pause
+ */
+async function fullImage(panel, pause) {
+  if (pause.full_ready && pause.full?.[0]) return pause.full[0];
+  panel.say("Preparing the full-size image\u2026");
+  const r = await post(ROUTES.full, { id: pause.id, token: pause.token, index: 0 });
+  if (!r.ok) {
+    panel.say(r.data?.error ?? `full-size image refused (${r.status})`);
+    return null;
+  }
+  if (r.data.ready) return r.data.ref;
+  return (await whenReady(pause))?.full?.[0] ?? null;
+}
+
 /** @param {any} node */
 async function openMask(node) {
   const panel = /** @type {GatePanel} */ (panelOf(node));
@@ -152,11 +159,10 @@ async function openMask(node) {
   if (!pause) return;
   if (!maskEditorAvailable()) return panel.say("No MaskEditor in this frontend");
   try {
-    if (!pause.full_ready) panel.say("Preparing the full-size image\u2026");
-    const ready = await whenReady(pause);          // the full PNG is written in the background
-    if (!ready || panel.pause?.token !== pause.token) return;
+    const full = await fullImage(panel, pause);
+    if (!full || panel.pause?.token !== pause.token) return;
     panel.say("");
-    const source = savedMasks.get(pause.token) ?? ready.full[0];
+    const source = savedMasks.get(pause.token) ?? full;
     const saved = await editMask(node, source);
     if (!saved) return;                            // closed without saving: no mask
     const ref = { filename: saved.filename, subfolder: saved.subfolder ?? "", type: saved.type ?? "input" };
@@ -203,6 +209,7 @@ function act(what) {
   // Keys reach here through the frontend's keybindings too: never act under the
   // MaskEditor or the enlarged preview.
   if (editorOpen() || enlargedOpen()) return false;
+  if (sortInFront()) return sortAct(what);          // a folder sort takes its keys (once per key press)
   const node = activeGate();
   const panel = node && panelOf(node);
   if (!(panel instanceof GatePanel) || !panel.pause) return false;
@@ -307,12 +314,7 @@ app.registerExtension({
   async setup() {
     // A subgraph opened or left: other gates are on screen.
     /** @type {any} */ (app).canvas?.canvas?.addEventListener?.("litegraph:set-graph", () => hideRows());
-    startSort({
-      route: (panel, n) => routeTo(panel, n),
-      undo: (panel) => answer(panel, { message: UNDO }),
-      stop: (panel) => answer(panel, { message: CANCEL }),
-      activePanel: () => { const node = activeGate(); return node ? panelOf(node) : null; },
-    }, viewUrl);
+    startSort(editorOpen);
     await startBoard();
   },
 });

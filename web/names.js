@@ -11,6 +11,12 @@ export const ROUTES = {
   pending: `${ROUTE_PREFIX}/pending`,
   full: `${ROUTE_PREFIX}/full`,
   progress: `${ROUTE_PREFIX}/progress`,
+  sortDecide: `${ROUTE_PREFIX}/sort/decide`,
+  sortUndo: `${ROUTE_PREFIX}/sort/undo`,
+  sortStop: `${ROUTE_PREFIX}/sort/stop`,
+  sortReroute: `${ROUTE_PREFIX}/sort/reroute`,
+  sortLog: `${ROUTE_PREFIX}/sort/log`,
+  sortThumb: `${ROUTE_PREFIX}/sort/thumb`,
 };
 export const EVENTS = {
   show: "datasete-gate-show",

@@ -285,28 +285,67 @@ def build_sort_graph(page, folder, out, labels=("keep", "reject", "fix")):
 
 
 class SortPanel(GatePanel):
-    """The Image Gate's panel during a folder sort: progress, Undo, the file shown."""
+    """The Image Gate's panel during a folder sort: progress, saving, Undo, the strip, the culling view."""
 
     progress = f"{PANEL} .{P}progress"
     undo = f"{PANEL} button.{P}undo"
-    # the preview of a waiting pause, or the next image already swapped in after a key
-    live_previews = f"{PANEL}.{P}waiting img.{P}preview, {PANEL}.{P}advancing img.{P}preview"
+    sort_view = f"{PANEL}.{P}sortview"
+    decision = f"{PANEL} .{P}decision"
+    cull_host = f".{P}cullhost"
+    cull_button = f"{PANEL} button.{P}cullbutton"
     resolved = f"{PANEL} .{P}resolved"
 
     def progress_text(self) -> str:
         return self.page.js(f"() => document.querySelector('{self.progress}')?.textContent ?? ''")
 
     def wait_progress(self, starts_with, timeout=30000):
-        """Wait until a WAITING pause shows progress starting with ``starts_with`` (e.g. "7 / 8")."""
+        """Wait until a live sort shows progress starting with ``starts_with`` (e.g. "7 / 8")."""
         self.page.page.wait_for_function(
             f"(t) => document.querySelector('{PANEL}.{P}waiting .{P}progress')?.textContent.startsWith(t)",
             arg=starts_with, timeout=timeout)
 
     def shown_file(self):
-        return self.page.js(f"() => document.querySelector('{self.preview}')?.dataset.file ?? null")
+        """The file whose picture is on screen (None while nothing prepared is left to show)."""
+        return self.page.js(f"() => {{ const r = document.querySelector('{self.sort_view}');"
+                            " return r && r.dataset.sortState !== 'preparing' ? r.dataset.sortFile ?? null : null; }")
+
+    def wait_shown(self, file, timeout=30000):
+        self.page.page.wait_for_function(
+            f"(f) => {{ const r = document.querySelector('{self.sort_view}');"
+            " return !!r && r.dataset.sortFile === f && r.dataset.sortState !== 'preparing'; }",
+            arg=file, timeout=timeout)
+
+    def wait_ready_to_key(self, timeout=30000):
+        """The sort view is on screen with an image a key can be pressed for."""
+        self.page.page.wait_for_function(
+            f"() => {{ const r = document.querySelector('{self.sort_view}');"
+            " return !!r && ['showing'].includes(r.dataset.sortState); }", timeout=timeout)
+
+    def saving(self) -> int:
+        return int(self.page.js(f"() => document.querySelector('{self.sort_view}')?.dataset.sortSaving ?? '0'"))
+
+    def wait_all_saved(self, timeout=60000):
+        self.page.page.wait_for_function(
+            f"() => document.querySelector('{self.sort_view}')?.dataset.sortSaving === '0'", timeout=timeout)
+
+    def strip_files(self) -> list:
+        return self.page.js(f"() => [...document.querySelectorAll('{self.decision}')]"
+                            ".map(d => [d.dataset.file, Number(d.dataset.route)])")
+
+    def click_decision(self, file):
+        self.page.page.locator(f"{self.decision}[data-file=\"{file}\"]").first.click()
 
     def click_undo(self):
         self.page.page.locator(self.undo).first.click()
+
+    def cull_open(self) -> bool:
+        return self.page.js(f"() => !!document.querySelector('{self.cull_host} .{P}panel')")
+
+    def image_box(self):
+        """Width and height of the picture on screen, and of the window."""
+        return self.page.js(f"() => {{ const i = document.querySelector('{PANEL} img.{P}preview');"
+                            " const b = i.getBoundingClientRect();"
+                            " return [b.width, b.height, innerWidth, innerHeight]; }")
 
     def wait_message(self, words, timeout=30000):
         self.page.page.wait_for_function(

@@ -37,6 +37,7 @@ ALLOWED = {
     "server.PromptServer.instance.routes",
     "server.PromptServer.instance.send_sync",
     "server.PromptServer.instance.client_id",
+    "server.PromptServer.instance.prompt_queue.get_current_queue",
     "comfy.model_management.throw_exception_if_processing_interrupted",
     "comfy.model_management.processing_interrupted",
     "comfy.model_management.InterruptProcessingException",

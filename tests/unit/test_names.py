@@ -32,11 +32,12 @@ def test_the_page_and_the_server_use_the_same_names():
     events = dict(re.findall(r'(\w+): "(datasete-gate-\w+)"', js))
     assert events == {"show": names.EVENT_SHOW, "ready": names.EVENT_READY, "done": names.EVENT_DONE,
                       "sort": names.EVENT_SORT}
-    routes = dict(re.findall(r"(\w+): `\$\{ROUTE_PREFIX\}(/\w+)`", js))
+    routes = {re.sub(r"([A-Z])", r"_\1", k).lower(): v          # sortDecide -> sort_decide
+              for k, v in re.findall(r"(\w+): `\$\{ROUTE_PREFIX\}(/[\w/]+)`", js)}
     every_route = {k[len("ROUTE_"):].lower(): v for k, v in vars(names).items()
                    if k.startswith("ROUTE_") and k != "ROUTE_PREFIX"}
     assert {k: names.ROUTE_PREFIX + v for k, v in routes.items()} == every_route
-    assert {"choice", "mask", "pending"} <= set(every_route)
+    assert {"choice", "mask", "pending", "sort_decide", "sort_reroute"} <= set(every_route)
 
 
 def test_published_values_keep_what_users_depend_on():
