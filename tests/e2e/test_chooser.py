@@ -123,6 +123,7 @@ def test_shift_click_range_and_route_keys_then_done_routes(server, api, new_page
     assert page.real_errors() == []
 
 
+@pytest.mark.smoke
 def test_edit_mask_on_image_3_only(server, api, new_page):
     page = new_page(server)
     cg = build_chooser_graph(page, count=6, routes=1, labels="keep", prefix=stamp("mask"), size=(200, 100))

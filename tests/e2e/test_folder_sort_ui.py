@@ -4,6 +4,8 @@ import shutil
 import time
 import uuid
 
+import pytest
+
 from harness.comfy import REPO
 from harness.ui import SortPanel, build_sort_graph, queue
 
@@ -13,6 +15,7 @@ ORDER = ["cat_01.png", "cat_02.jpg", "cat_10.webp", "dog_1.png", "dog_2.jpg", "d
 LABELS = ["keep", "reject", "fix"]
 
 
+@pytest.mark.smoke
 def test_one_run_six_keys_progress_undo_stop_and_resume(server, api, new_page):
     uid = uuid.uuid4().hex[:6]
     folder, out = f"sortui_{uid}", f"sortedui_{uid}"
