@@ -1,4 +1,4 @@
-"""The Image Chooser Gate in the real frontend, on every frontend variant: the grid, mouse and keys,
+"""The Image Chooser Gate in the real frontend, on every full e2e variant: the grid, mouse and keys,
 Done, Edit mask on one image, reload, Stop and Cancel, and a workflow saved by the original project."""
 import json
 import os

@@ -1,4 +1,4 @@
-"""The gate in the real frontend (headless Chromium), on the pinned and the newest frontend."""
+"""The gate in the real frontend (headless Chromium), on the e2e variants (tests/harness/matrix.py)."""
 import time
 
 import pytest
