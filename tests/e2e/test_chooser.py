@@ -1,4 +1,4 @@
-"""The Image Chooser Gate in the real frontend, on every frontend variant: the grid, mouse and keys,
+"""The Image Chooser Gate in the real frontend, on every full e2e variant: the grid, mouse and keys,
 Done, Edit mask on one image, reload, Stop and Cancel, and a workflow saved by the original project."""
 import json
 import os
@@ -123,6 +123,7 @@ def test_shift_click_range_and_route_keys_then_done_routes(server, api, new_page
     assert page.real_errors() == []
 
 
+@pytest.mark.smoke
 def test_edit_mask_on_image_3_only(server, api, new_page):
     page = new_page(server)
     cg = build_chooser_graph(page, count=6, routes=1, labels="keep", prefix=stamp("mask"), size=(200, 100))

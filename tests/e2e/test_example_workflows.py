@@ -1,4 +1,4 @@
-"""Every file in example_workflows/ opened as a person opens it, on every frontend variant: from the
+"""Every file in example_workflows/ opened as a person opens it, on every full e2e variant: from the
 Templates dialog (Templates > comfyui-dataset-gates > the card) and from the Workflows sidebar
 (where `make demo` puts it). Loading must raise no alert, no dialog, no warning or error toast
 and log no console error (any, not only ours), and the graph must hold the file's nodes."""

@@ -1,4 +1,4 @@
-"""The gate in the real frontend (headless Chromium), on the pinned and the newest frontend."""
+"""The gate in the real frontend (headless Chromium), on the e2e variants (tests/harness/matrix.py)."""
 import time
 
 import pytest
@@ -47,6 +47,7 @@ def wait_vue_panel(page):
                                 f".some(e => e.querySelector('{GatePanel.panel}'))", timeout=15000)
 
 
+@pytest.mark.smoke
 def test_extension_loads_and_outputs_follow_routes_and_labels(server, new_page, frontend):
     page = new_page(server)
     vue = page.js("() => !!app.extensionManager?.setting?.get?.('Comfy.VueNodes.Enabled')")
@@ -106,6 +107,7 @@ def test_pause_shows_preview_and_buttons_and_a_click_routes(server, api, new_pag
     assert page.real_errors() == []
 
 
+@pytest.mark.smoke
 def test_keys_route_and_stop(server, api, new_page, image):
     page = new_page(server)
     prefix = f"keys_{int(time.time() * 1000)}"

@@ -5,6 +5,7 @@ import shutil
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from harness.comfy import REPO
@@ -25,6 +26,7 @@ def mask_file(server, prefix):
     return np.asarray(Image.open(os.path.join(server.folder("output"), f)).convert("L"))
 
 
+@pytest.mark.smoke
 def test_edit_mask_paints_a_stroke_that_comes_out_on_mask(server, api, new_page):
     img = noise_image(server.folder("input"), 200, 100, name="mask_src.png", seed=5)
     page = new_page(server)

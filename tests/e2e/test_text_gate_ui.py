@@ -34,6 +34,7 @@ def run_to_text_pause(page, api):
     return p
 
 
+@pytest.mark.smoke
 def test_the_text_gate_pauses_the_edited_text_passes_downstream(server, api, new_page, image):
     page = new_page(server)
     panel = TextGatePanel(page)

@@ -9,7 +9,9 @@ Options (or env vars):
   (``pinned`` = the one that backend's requirements pin, ``newest``, or a version).
 * ``--e2e-frontends`` / ``DG_E2E_FRONTENDS``: the frontends every e2e test runs on, on
   every backend (``pinned,newest``), or per backend (``0.3.75:newest+vue,0.33.0:pinned``).
-  Default: ``e2e_default()``. ``+vue`` switches Nodes 2.0 on.
+  Default: ``harness.matrix.PLAN``, the whole e2e suite on the oldest and the newest variant and
+  the smoke set (``@pytest.mark.smoke``) on the ones between. ``+vue`` switches Nodes 2.0 on.
+* ``--e2e-full`` / ``DG_E2E_FULL=1``: every e2e test on every variant of the plan.
 
 Servers are started on first use, one per (backend, frontend), and stopped at the end of the session.
 """
@@ -23,6 +25,7 @@ import pytest
 
 from gates import names
 
+from . import matrix
 from .comfy import (
     PACK_NAME,
     ComfyServer,
@@ -33,21 +36,9 @@ from .comfy import (
     pinned_frontend,
     versions,
 )
+from .matrix import FULL
 
 _servers: dict = {}
-
-
-# The e2e frontends when --e2e-frontends is not given: each backend's own pinned frontend, and the
-# newest with and without Nodes 2.0. With both backends, the newest runs on the newer ComfyUI only
-# (what people who take the newest frontend run), which keeps make test under 30 minutes on 2 cores.
-E2E_ALL = "pinned,newest,newest+vue"
-
-
-def e2e_default(backend_list: list) -> str:
-    if new_backend() in backend_list and len(backend_list) > 1:
-        return ",".join([f"{b}:pinned" for b in backend_list if b != new_backend()]
-                        + [f"{new_backend()}:{f}" for f in _split(E2E_ALL)])
-    return E2E_ALL
 
 
 def pytest_addoption(parser):
@@ -57,7 +48,11 @@ def pytest_addoption(parser):
                      help="frontend of each backend's integration server: pinned, newest or a version")
     parser.addoption("--e2e-frontends", default=os.environ.get("DG_E2E_FRONTENDS", ""),
                      help="comma-separated frontends every e2e test runs on, or backend:frontend entries "
-                          f"(default: 0.3.75:pinned and 0.33.0:{E2E_ALL}; {E2E_ALL} with one backend)")
+                          "(default: tests/harness/matrix.py's PLAN)")
+    parser.addoption("--e2e-full", action="store_true",
+                     default=os.environ.get("DG_E2E_FULL", "") not in ("", "0"),
+                     help="run every e2e test on every variant, not only the smoke set between the oldest "
+                          "and the newest (DG_E2E_FULL=1)")
 
 
 def _split(text: str) -> list:
@@ -90,16 +85,17 @@ def backend_skip_reason(config) -> str | None:
     return config._dg_backend_skip
 
 
+def e2e_plan(config) -> list:
+    """[(backend, frontend, level)] of this session: ``harness.matrix.plan`` (computed once)."""
+    if not hasattr(config, "_dg_e2e_plan"):
+        config._dg_e2e_plan = matrix.plan(backends(config), config.getoption("--e2e-frontends"),
+                                          config.getoption("--e2e-full"))
+    return config._dg_e2e_plan
+
+
 def e2e_matrix(config) -> list:
-    """(backend, frontend) pairs every e2e test runs on."""
-    opt = _split(config.getoption("--e2e-frontends"))
-    pairs = []
-    for b in backends(config):
-        for entry in opt or _split(e2e_default(backends(config))):
-            eb, sep, fe = entry.rpartition(":")
-            if not sep or eb == b:
-                pairs.append((b, fe))
-    return pairs
+    """(backend, frontend) pairs that e2e tests run on (every test, or the smoke set: see e2e_plan)."""
+    return [(b, f) for b, f, _ in e2e_plan(config)]
 
 
 def describe_frontend(backend: str, frontend: str) -> str:
@@ -112,8 +108,8 @@ def describe_frontend(backend: str, frontend: str) -> str:
 
 
 def pytest_report_header(config):
-    lines = [f"ComfyUI backends: {', '.join(backends(config))}; e2e on "
-             + ", ".join(f"{b} × {describe_frontend(b, f)}" for b, f in e2e_matrix(config))]
+    lines = [f"ComfyUI backends: {', '.join(backends(config))}; "
+             + matrix.describe(e2e_plan(config), lambda b, f: f"{b} × {describe_frontend(b, f)}")]
     if backend_skip_reason(config):
         lines.append(backend_skip_reason(config))
     return lines
@@ -131,6 +127,28 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize("frontend", fes, scope="session")
     elif "backend" in names_:
         metafunc.parametrize("backend", backends(metafunc.config), scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """On a smoke variant only the smoke set runs: deselect the other e2e tests there. The report
+    header's line says so (under xdist it is the only place: the workers deselect, the summary
+    does not count them)."""
+    levels = {}
+    for b, f, level in e2e_plan(config):
+        levels[(b, f)] = level
+        levels[(None, f)] = FULL if FULL in (level, levels.get((None, f))) else level   # frontend-only tests
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "frontend" in params:
+            level = levels.get((params.get("backend"), params["frontend"]), FULL)
+            if not matrix.runs(level, item.get_closest_marker("smoke") is not None):
+                drop.append(item)
+                continue
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def server_for(frontend: str, backend: str | None = None) -> ComfyServer:
