@@ -176,7 +176,11 @@ def show_images(pause, image, previews=None, **info):
     """
     b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
     previews = previews or write_previews(pause, image)
-    pause.kind.writer = lambda p, index, on_ready: write_full_one(p, image, index, on_ready)
+    def writer(p, index, on_ready):
+        ref = write_full_one(p, image, index, lambda: (on_ready(), HUB.update(p, full_ready=True, full=[ref])))
+        return ref
+
+    pause.kind.writer = writer
     HUB.update(pause, previews=previews, full_ready=False, full=None, width=w, height=h, batch=b, **info)
     send(names.EVENT_SHOW, pause.public())
 

@@ -1,12 +1,22 @@
 """Bad input never breaks a waiting gate; masks of any size come out right; small show events."""
 import os
+import time
 import uuid
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from gates.names import EVENT_READY, EVENT_SHOW, ROUTE_CHOICE, ROUTE_MASK, ROUTE_PENDING, ROUTE_PREFIX, TEMP_SUBFOLDER
+from gates.names import (
+    EVENT_READY,
+    EVENT_SHOW,
+    ROUTE_CHOICE,
+    ROUTE_FULL,
+    ROUTE_MASK,
+    ROUTE_PENDING,
+    ROUTE_PREFIX,
+    TEMP_SUBFOLDER,
+)
 from harness.graphs import gate_graph, noise_image, png_bytes, saved
 
 
@@ -135,10 +145,18 @@ def test_show_message_is_small_for_4096_and_pending_tracks_the_pause(comfy, clie
     assert show["width"] == 4096 and max(show["previews"][0]["width"], show["previews"][0]["height"]) <= 1024
     pending = client.pending()
     assert [p["token"] for p in pending] == [show["token"]]
-    # the preview is served by ComfyUI's /view; the full PNG arrives for the MaskEditor
+    # the preview is served by ComfyUI's /view; the full PNG is written only when the page asks for it
     ref = show["previews"][0]
     status, _ = client.request("GET", f"/view?filename={ref['filename']}&subfolder={ref['subfolder']}&type=temp")
     assert status == 200
+    time.sleep(1.0)
+    tmp = os.path.join(comfy.folder("temp"), TEMP_SUBFOLDER)
+    assert not [f for f in os.listdir(tmp) if f.startswith(show["token"]) and "_full" in f]
+    assert not client.pending()[0]["full_ready"]
+    status, asked = client.post(ROUTE_FULL, {"id": show["id"], "token": show["token"], "index": 0})
+    assert status == 200 and asked["ref"]["filename"].endswith("_full.png"), asked
+    for bad in (1, -1, "x", True):                       # one image: only index 0
+        assert client.post(ROUTE_FULL, {"id": show["id"], "token": show["token"], "index": bad})[0] == 400
     client.wait_for(lambda e: e.get("type") == EVENT_READY, since=mark, timeout=60)
     p = client.pending()[0]
     assert p["full_ready"] and os.path.exists(os.path.join(comfy.folder("temp"), p["full"][0]["subfolder"],
