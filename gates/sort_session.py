@@ -14,13 +14,11 @@ Imported lazily by the nodes and the routes, inside ComfyUI only.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import secrets
 import shutil
 import threading
-import urllib.request
 
 from . import heap, names, scan, sort_log
 from .comfy_paths import comfy_folder
@@ -413,26 +411,18 @@ def undo(session: Session) -> dict | None:
 
 
 def queue_again(session: Session) -> None:
-    """POST the same workflow to this ComfyUI, so it runs the moment the current prompt ends."""
+    """Put the same workflow on this ComfyUI's queue, so it runs the moment the current prompt ends."""
     from server import PromptServer
 
-    srv = PromptServer.instance
-    host = getattr(srv, "address", None) or "127.0.0.1"
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-    if ":" in host:
-        host = f"[{host}]"
+    from .prompt_queue import queue_prompt
+
     # Only what a client sends: ComfyUI writes its IS_CHANGED results into the running prompt's
     # nodes ("is_changed"), and a prompt queued with them would be served from the cache.
     prompt = {k: {f: v[f] for f in ("class_type", "inputs", "_meta") if f in v} for k, v in session.prompt.items()}
-    body = {"prompt": prompt, "client_id": getattr(srv, "client_id", None),
-            "extra_data": session.extra}
-    req = urllib.request.Request(f"http://{host}:{srv.port}/prompt", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            r.read()
+        queue_prompt(prompt, session.extra, getattr(PromptServer.instance, "client_id", None))
     except Exception as e:        # the sort stops here; the person can press Run to go on
-        log.warning("Dataset Gates: could not queue the next image of the sort: %s", e)
+        log.warning("Dataset Gates: could not queue the next image of the sort (press Run to go on): %s", e)
 
 
 # ---- the page's side (the routes call these) ----------------------------------------------

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -132,6 +133,17 @@ def frontend_root(version: str | None, backend: str | None = None) -> str | None
     return static
 
 
+def urlopen(req, timeout: float):
+    """``urllib.request.urlopen``; an https URL is opened without checking its certificate
+    (test servers run with a self-signed one on 127.0.0.1)."""
+    url = req if isinstance(req, str) else req.full_url
+    ctx = None
+    if url.startswith("https:"):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    return urllib.request.urlopen(req, timeout=timeout, context=ctx)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -152,7 +164,8 @@ def multipart(fields: dict, files: dict) -> tuple:
 
 
 class ComfyServer:
-    """One real ComfyUI process on 127.0.0.1 with a temp base directory."""
+    """One real ComfyUI process on 127.0.0.1 with a temp base directory (https when
+    ``extra_args`` give it ``--tls-keyfile`` and ``--tls-certfile``)."""
 
     def __init__(self, frontend: str | None = None, port: int | None = None, base: str | None = None,
                  extra_args: list | None = None, extra_nodes: list | None = None, settings: dict | None = None,
@@ -171,8 +184,13 @@ class ComfyServer:
 
     # folders of the running server
     @property
+    def scheme(self):
+        tls = "--tls-keyfile" in self.extra_args and "--tls-certfile" in self.extra_args
+        return "https" if tls else "http"
+
+    @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def folder(self, name):
         return os.path.join(self.base, name)
@@ -213,7 +231,7 @@ class ComfyServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"ComfyUI exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.url + "/object_info/ImageGate", timeout=5) as r:
+                with urlopen(self.url + "/object_info/ImageGate", timeout=5) as r:
                     if r.status == 200:
                         self.check_version()
                         return self
@@ -225,7 +243,7 @@ class ComfyServer:
 
     def check_version(self):
         """Fail loudly unless /system_stats reports the backend's version: no test runs on the wrong ComfyUI."""
-        with urllib.request.urlopen(self.url + "/system_stats", timeout=10) as r:
+        with urlopen(self.url + "/system_stats", timeout=10) as r:
             got = json.loads(r.read()).get("system", {}).get("comfyui_version")
         if self.backend != "own" and got != self.backend:
             self.stop()
@@ -302,7 +320,7 @@ class Client:
         # frame, which would be timed as the server's; json.loads still rejects bad text.
         self.ws = websocket.create_connection(
             url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}", timeout=30,
-            skip_utf8_validation=True)
+            skip_utf8_validation=True, sslopt={"cert_reqs": ssl.CERT_NONE} if url.startswith("https:") else None)
         self.ws.settimeout(None)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -341,7 +359,7 @@ class Client:
             hdrs.setdefault("Content-Type", "application/json")
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urlopen(req, timeout=timeout) as r:
                 payload = r.read()
                 status = r.status
         except urllib.error.HTTPError as e:
