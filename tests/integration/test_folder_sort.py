@@ -30,6 +30,18 @@ def log_of(comfy, folder):
     return path, sort_log.read(path)
 
 
+def live(entries) -> list:
+    """(file, route) of a log's live decisions, in decision order."""
+    out = {}
+    for e in entries:
+        if e["type"] == "decision":
+            out.pop(e["file"], None)
+            out[e["file"]] = e["route"]
+        elif e["type"] == "undo":
+            out.pop(e["file"], None)
+    return list(out.items())
+
+
 def next_show(client, mark, timeout=60):
     return client.wait_gate(since=mark, timeout=timeout)
 
@@ -258,3 +270,61 @@ def test_the_example_sort_workflow_with_bucket_resize_and_a_json_sidecar_writes_
         assert json.load(open(os.path.join(d, f"{stem}.json"))) == {"route": ["keep", "reject", "fix"][route - 1]}
     _, entries = log_of(comfy, folder)
     assert len([e for e in entries if e["type"] == "decision"]) == 8
+
+
+def test_keys_sent_ahead_of_the_server_are_applied_in_order_and_bad_ones_get_4xx(comfy, client):
+    """The page's way: keys by session and file, sent the moment they are pressed (before the server
+    reaches those images); a malformed one is refused with a JSON error and changes nothing."""
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out)
+    g.gate.set(caption=g.loader.out(1))                     # the caption goes through the gate's box
+    for saver in g.savers.values():
+        saver.set(caption=g.gate.out(11))
+    mark = client.mark()
+    client.queue(g.prompt())
+    show = next_show(client, mark)
+    sort = show["sort"]
+    sid = sort["session"]
+    assert sort["file"] == ORDER[0] and [a["file"] for a in sort["ahead"]][:1] in ([], [ORDER[0]])
+    bad = [({"session": "nope", "file": ORDER[0], "route": 1}, 404),
+           ({"session": sid, "file": "../../etc/passwd", "route": 1}, 400),
+           ({"session": sid, "file": ORDER[0], "route": 4}, 400),
+           ({"session": sid, "file": ORDER[0], "route": True}, 400),
+           ({"session": sid, "file": ORDER[0], "route": 1, "caption": 5}, 400),
+           ({"session": sid, "route": 1}, 400)]
+    for body, status in bad:
+        got, data = client.post(names.ROUTE_SORT_DECIDE, body)
+        assert got == status and "error" in data, (body, got, data)
+    assert client.request("POST", names.ROUTE_SORT_DECIDE, raw=b"{not json",
+                          headers={"Content-Type": "application/json"})[0] == 400
+    assert client.post(names.ROUTE_SORT_REROUTE, {"session": sid, "file": ORDER[5], "route": 1})[0] == 400
+    assert [p["token"] for p in client.pending()] == [show["token"]]      # the pause still waits
+    routes = [2, 1, 3, 1, 2]
+    for f, r in zip(ORDER[:5], routes):                                    # five keys at once
+        status, data = client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": f, "route": r,
+                                                             **({"caption": "edited"} if f == ORDER[1] else {})})
+        assert status == 200, data
+    assert client.post(names.ROUTE_SORT_UNDO, {"session": sid})[1]["undone"] in (ORDER[4], None)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        entries = live(log_of(comfy, folder)[1])
+        if len(entries) >= 4 and client.pending() and client.pending()[0]["sort"]["file"] == ORDER[4]:
+            break
+        time.sleep(0.2)
+    assert entries == list(zip(ORDER[:4], routes[:4]))
+    with open(comfy.folder(f"output/{out}/keep/cat_02.txt")) as f:
+        assert f.read() == "edited"
+    status, data = client.get(f"{names.ROUTE_SORT_LOG}?session={sid}")
+    assert status == 200 and [d["file"] for d in data["decisions"]] == ORDER[:4]
+    status, data = client.post(names.ROUTE_SORT_REROUTE, {"session": sid, "file": ORDER[0], "route": 3})
+    assert status == 200 and data["route"] == 3, data
+    assert os.path.isfile(comfy.folder(f"output/{out}/fix/cat_01.png"))
+    assert not os.path.exists(comfy.folder(f"output/{out}/reject/cat_01.png"))
+    status, _ = client.request("GET", f"{names.ROUTE_SORT_THUMB}?session={sid}&file={ORDER[0]}&size=strip")
+    assert status == 200
+    assert client.request("GET", f"{names.ROUTE_SORT_THUMB}?session={sid}&file=x.png")[0] == 400
+    assert client.post(names.ROUTE_SORT_STOP, {"session": sid})[0] == 200
+    deadline = time.time() + 30
+    while client.pending() and time.time() < deadline:
+        time.sleep(0.1)
+    assert client.pending() == []

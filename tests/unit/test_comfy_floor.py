@@ -38,6 +38,7 @@ ALLOWED = {
     "server.PromptServer.instance.send_sync",
     "server.PromptServer.instance.client_id",
     "server.PromptServer.instance.prompt_queue.get_current_queue",
+    "execution.validate_prompt",
     "comfy.model_management.throw_exception_if_processing_interrupted",
     "comfy.model_management.processing_interrupted",
     "comfy.model_management.InterruptProcessingException",
