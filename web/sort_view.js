@@ -176,7 +176,7 @@ class SortView {
     this.undoButton = /** @type {HTMLButtonElement} */ (el("button", { className: `${P}undo`, textContent: "\u21b6 Undo",
       title: "Take the newest decision back: that image comes back (key Backspace or Z)" }));
     this.undoButton.addEventListener("click", () => this.undo());
-    this.cullButton = el("button", { className: `${P}cullbutton`, textContent: "\u26f6 Full view",
+    this.cullButton = el("button", { className: `${P}cullbutton`, textContent: "Full view",
       title: "The culling view: the image as large as the window, every key works (key F; Esc or F leaves)" });
     this.cullButton.addEventListener("click", () => this.toggleCull());
     const bar = el("div", { className: `${P}sortbar` }, [this.progress, this.saving, this.undoButton, this.cullButton]);
@@ -400,8 +400,8 @@ class SortView {
       this.placeholder?.replaceWith(root);
       this.host.remove();
       this.host = null;
-      root.dataset.cull = "";
       delete root.dataset.cull;
+      this.cullButton.textContent = "Full view";
       return;
     }
     this.placeholder = document.createComment("dataset gates: the sort panel is in the culling view");
@@ -409,6 +409,7 @@ class SortView {
     this.host = el("div", { className: `${P}cullhost` }, [root]);
     document.body.append(this.host);
     root.dataset.cull = "1";
+    this.cullButton.textContent = "Leave full view (Esc)";
   }
 
   // ---- drawing -----------------------------------------------------------------------------
