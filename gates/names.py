@@ -22,6 +22,7 @@ ROUTE_SORT_STOP = ROUTE_PREFIX + "/sort/stop"
 ROUTE_SORT_REROUTE = ROUTE_PREFIX + "/sort/reroute"
 ROUTE_SORT_LOG = ROUTE_PREFIX + "/sort/log"
 ROUTE_SORT_THUMB = ROUTE_PREFIX + "/sort/thumb"
+ROUTE_SORT_FULL = ROUTE_PREFIX + "/sort/full"  # one image of the sort at full size, for the MaskEditor
 
 EVENT_SHOW = "datasete-gate-show"          # a pause began (token, kind, what to show; never image bytes)
 EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the MaskEditor exist

@@ -222,6 +222,7 @@ routes.post(names.ROUTE_SORT_STOP)(_sort_call(lambda ss, s, d: ss.page_stop(s)))
 routes.post(names.ROUTE_SORT_REROUTE)(_sort_call(lambda ss, s, d: ss.page_reroute(s, d)))
 routes.get(names.ROUTE_SORT_LOG)(_sort_call(lambda ss, s, d: {"decisions": ss.decisions(s),
                                                               "progress": ss.progress_of(s)}))
+routes.post(names.ROUTE_SORT_FULL)(_sort_call(lambda ss, s, d: ss.full_image(s, d)))
 routes.get(names.ROUTE_SORT_THUMB)(_sort_call(
     lambda ss, s, d: web.FileResponse(ss.thumbnail(s, d), headers={"Cache-Control": "private, max-age=3600"})))
 

@@ -14,6 +14,7 @@ Imported lazily by the nodes and the routes, inside ComfyUI only.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import secrets
@@ -447,10 +448,11 @@ def page_decide(session: Session, data: dict) -> dict:
     rel = _open_file(session, data)
     route = route_number(data.get("route"), session.routes)
     caption = text_field(data, "caption")
+    mask = _painted_ahead(data.get("mask_ref")) if data.get("mask_ref") is not None else None
     with _lock:
         if session.log.is_decided(rel) and not _undo_queued_for(session, rel):
             raise PauseError(f"{rel} is decided already: revisit it to change its route")
-        session.queue.decide(rel, route, caption)
+        session.queue.decide(rel, route, caption, mask)
         dispatch(session)
         queued = len(session.queue)
     prefetch_next(session)
@@ -605,6 +607,38 @@ def decisions(session: Session) -> list:
             label = session.labels[op.route - 1] if op.route <= len(session.labels) else str(op.route)
             out.append({"file": op.file, "route": op.route, "label": label, "saved": False})
         return out
+
+
+def _painted_ahead(ref):
+    """A mask painted in the MaskEditor on an image the server has not reached yet, decoded now."""
+    from . import imaging
+    from .routes import _resolve_ref
+
+    try:
+        return imaging.decode_editor_file(_resolve_ref(ref))
+    except imaging.BadImage as e:
+        raise PauseError(f"mask_ref: {e}") from None
+
+
+def full_image(session: Session, data) -> dict:
+    """The full-size PNG of one image of the sort (upright, RGB), for the MaskEditor: made when asked."""
+    from PIL import Image, ImageOps
+
+    from . import files, pause_server
+
+    rel = _open_file(session, data)
+    path = os.path.join(session.folder, rel)
+    key = f"{session.folder}/{rel}/{sort_log.fingerprint(path)}"
+    name = f"sortfull_{hashlib.sha1(key.encode()).hexdigest()[:20]}.png"
+    final = os.path.join(pause_server.preview_dir(), name)
+    with Image.open(path) as im:
+        im.load()
+        im = (ImageOps.exif_transpose(im) or im).convert("RGB")
+        if not os.path.exists(final):
+            buf = io.BytesIO()
+            im.save(buf, "PNG", compress_level=1)       # fast: a temp file the editor reads once
+            files.atomic_write_bytes(final, buf.getvalue())
+        return {"ref": pause_server.file_ref(name, im.width, im.height)}
 
 
 def thumbnail(session: Session, data) -> str:

@@ -85,7 +85,7 @@ registerView({
         cleared.delete(done.token);
         drafts.delete(done.token);
       },
-    }, { url: viewUrl, onMask: () => openMask(node) });
+    }, { url: viewUrl, onMask: () => openMask(node), editAhead: (ref) => editMask(node, ref) });
     return panel;
   },
 });

@@ -17,6 +17,7 @@ export const ROUTES = {
   sortReroute: `${ROUTE_PREFIX}/sort/reroute`,
   sortLog: `${ROUTE_PREFIX}/sort/log`,
   sortThumb: `${ROUTE_PREFIX}/sort/thumb`,
+  sortFull: `${ROUTE_PREFIX}/sort/full`,
 };
 export const EVENTS = {
   show: "datasete-gate-show",

@@ -79,7 +79,8 @@ function ensureStyle() {
  * folder sort and stays one from image to image (pauses come and go under it).
  */
 export class SortingGatePanel extends GatePanel {
-  /** @param {any} actions GatePanel's actions @param {{url:(ref:any)=>string, onMask:()=>void}} sortActions */
+  /** @param {any} actions GatePanel's actions
+   * @param {{url:(ref:any)=>string, onMask:()=>void, editAhead:(ref:any)=>Promise<any>}} sortActions */
   constructor(actions, sortActions) {
     super(actions);
     this.sortActions = sortActions;
@@ -96,6 +97,7 @@ export class SortingGatePanel extends GatePanel {
       return super.show(pause);
     }
     this.pause = pause;
+    this.hasMask = this.actions.hasMask(pause);
     if (!this.sort || this.sort.session !== s.session || !this.sort.live) {
       this.sort?.detach();
       this.sort = new SortView(this, pause);
@@ -113,6 +115,12 @@ export class SortingGatePanel extends GatePanel {
   say(text) {
     if (this.sort?.live) return this.sort.say(text);
     super.say(text);
+  }
+
+  /** @param {boolean} has */
+  markMask(has) {
+    super.markMask(has);
+    if (this.sort?.live) this.sort.render();
   }
 
   /** @param {string} [text] */
@@ -158,6 +166,8 @@ class SortView {
     this.revisit = null;
     /** file -> the caption as edited */
     this.drafts = new Map();
+    /** file -> the MaskEditor file of a mask painted before the server reached that image */
+    this.masks = new Map();
     /** @type {Promise<any>} each key's request leaves after the one before it: the server gets them in order */
     this.posting = Promise.resolve();
     this.live = true;
@@ -211,13 +221,13 @@ class SortView {
       b.addEventListener("click", () => this.route(i + 1));
       this.buttons.append(b);
     });
-    const mask = el("button", { className: `${P}mask`, textContent: "Edit mask",
-      title: "Paint a mask in ComfyUI's MaskEditor (key M), once the images before this one are saved" });
-    mask.addEventListener("click", () => this.mask());
+    this.maskButton = el("button", { className: `${P}mask`, textContent: "Edit mask",
+      title: "Paint a mask on this image in ComfyUI's MaskEditor (key M); it goes out with the route" });
+    this.maskButton.addEventListener("click", () => this.mask());
     const stop = el("button", { className: `${P}stop`, textContent: "Stop",
       title: "End the sort once the decisions made are saved (key Esc); Run resumes it" });
     stop.addEventListener("click", () => this.stop());
-    this.buttons.append(mask, stop);
+    this.buttons.append(this.maskButton, stop);
     this.status = el("div", { className: `${P}status` });
     this.decisionsRow = el("div", { className: `${P}decisions`, title: "Decisions so far: click one to see it "
       + "again and give it another route" });
@@ -295,7 +305,8 @@ class SortView {
     }
     const caption = this.drafts.get(shown.file);
     const body = { session: this.session, file: shown.file, route: n,
-      ...(caption !== undefined && caption !== (shown.caption ?? "") ? { caption } : {}) };
+      ...(caption !== undefined && caption !== (shown.caption ?? "") ? { caption } : {}),
+      ...(this.masks.has(shown.file) ? { mask_ref: this.masks.get(shown.file) } : {}) };
     const d = { file: shown.file, route: n, label: this.labels[n - 1] ?? String(n), saved: false,
       src: shown.src ?? (shown.preview ? this.url(shown.preview) : undefined), caption: caption ?? shown.caption };
     this.history.push(d);
@@ -337,12 +348,26 @@ class SortView {
     this.send(ROUTES.sortStop, { session: this.session });
   }
 
-  mask() {
+  /** Edit mask: on the server's own pause when it shows this image, else on the file itself (the mask
+   * then goes with the image's route key). */
+  async mask() {
     const p = this.panel.pause;
-    if (p && sortOf(p)?.file === this.shownFile() && !this.revisit) return this.panel.sortActions.onMask();
-    const left = this.history.filter((h) => !h.saved).length;
-    this.say(`Edit mask works on an image the server has reached: ${left} decision${left === 1 ? "" : "s"} `
-      + "still being saved");
+    if (this.revisit) return this.say("A revisited image keeps its mask: Esc returns to the sort");
+    if (p && sortOf(p)?.file === this.shownFile()) return this.panel.sortActions.onMask();
+    const file = this.shownFile();
+    if (!file) return;
+    try {
+      this.say("Preparing the full-size image\u2026");
+      const r = await post(ROUTES.sortFull, { session: this.session, file });
+      if (!r.ok) return this.say(r.data?.error ?? `full-size image refused (${r.status})`);
+      const saved = await this.panel.sortActions.editAhead(this.masks.get(file) ?? r.data.ref);
+      if (!saved) return this.say("");
+      this.masks.set(file, { filename: saved.filename, subfolder: saved.subfolder ?? "", type: saved.type ?? "input" });
+      if (this.shownFile() === file) this.say("Mask painted: it goes with this image's route");
+    } catch (e) {
+      warn("MaskEditor failed", e);
+      this.say(`MaskEditor failed: ${e instanceof Error ? e.message : e}`);
+    }
   }
 
   /** @param {string} path @param {any} body */
@@ -460,6 +485,10 @@ class SortView {
         ? "Preparing the next image\u2026 (keys wait for it)" : `All ${this.count} images decided \u00b7 saving\u2026`;
       this.panel.root.dataset.sortState = "preparing";
     } else if (this.live) this.panel.root.dataset.sortState = this.revisit ? "revisit" : "showing";
+    const file = this.shownFile();
+    const pause = this.panel.pause;
+    const painted = !!file && (this.masks.has(file) || (sortOf(pause)?.file === file && this.panel.hasMask));
+    this.maskButton.textContent = painted ? "Edit mask \u2713" : "Edit mask";
     for (const b of this.buttons.querySelectorAll(`button.${P}route`)) {
       b.classList.toggle(`${P}current`, !!this.revisit && Number(/** @type {HTMLElement} */ (b).dataset.route)
         === this.revisit.route);

@@ -193,3 +193,33 @@ def test_the_culling_view_opens_with_f_routes_by_key_and_closes_with_esc(server,
     api.reset()
     errs = page.real_errors()
     assert errs == [], "\n".join(errs)
+
+
+def test_a_mask_painted_during_a_burst_goes_out_with_its_route(server, api, new_page):
+    from PIL import Image
+
+    from harness.mask_editor import MaskEditor
+
+    page, panel, folder, out = start_sort(server, new_page)
+    burst(page, ["1", "1"])                                   # the server may still be saving these
+    panel.wait_shown(ORDER[2])
+    editor = MaskEditor(page)
+    page.page.keyboard.press("m")
+    editor.wait_open()
+    editor.paint_stroke()
+    editor.save()
+    editor.wait_closed()
+    page.page.wait_for_function("() => document.querySelector('.dsg-sortview button.dsg-mask')"
+                                "?.textContent.includes('\u2713')", timeout=15000)
+    page.page.mouse.click(5, 450)
+    page.page.keyboard.press("3")
+    panel.wait_shown(ORDER[3])
+    panel.wait_all_saved()
+    mask = server.folder(f"output/{out}/fix/cat_10.mask.png")
+    wait_for(lambda: os.path.isfile(mask), what="the painted mask beside the image")
+    with Image.open(mask) as m:
+        assert m.getextrema()[1] == 255                         # the stroke is in it
+    assert not os.path.exists(server.folder(f"output/{out}/keep/cat_01.mask.png"))
+    api.reset()
+    errs = page.real_errors()
+    assert errs == [], "\n".join(errs)

@@ -272,6 +272,7 @@ BUILD_SORT_GRAPH = """
     gate.connect(i + 1, s, "image");
     loader.connect(3, s, "filename");
     loader.connect(1, s, "caption");
+    gate.connect(0, s, "mask");
   });
   app.canvas.ds.offset = [0, 0]; app.canvas.ds.scale = 1;
   app.graph.setDirtyCanvas(true, true);

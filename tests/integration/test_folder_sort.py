@@ -7,6 +7,7 @@ import time
 import uuid
 from contextlib import closing
 
+import numpy as np
 from PIL import Image
 
 from gates import names, sort_log
@@ -328,3 +329,40 @@ def test_keys_sent_ahead_of_the_server_are_applied_in_order_and_bad_ones_get_4xx
     while client.pending() and time.time() < deadline:
         time.sleep(0.1)
     assert client.pending() == []
+
+
+def test_a_mask_painted_ahead_of_the_server_goes_with_the_key(comfy, client):
+    """The MaskEditor on an image the server has not reached: /sort/full writes that file at full size,
+    the key carries the saved editor file (mask_ref), and the saver writes the mask beside the image."""
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out)
+    mark = client.mark()
+    client.queue(g.prompt())
+    show = next_show(client, mark)
+    sid = show["sort"]["session"]
+    status, full = client.post(names.ROUTE_SORT_FULL, {"session": sid, "file": ORDER[2]})
+    assert status == 200, full
+    ref = full["ref"]
+    with Image.open(os.path.join(comfy.folder("temp"), ref["subfolder"], ref["filename"])) as im:
+        w, h = im.size
+    with Image.open(os.path.join(SAMPLE, ORDER[2])) as src:
+        assert (w, h) == src.size
+    editor = Image.new("RGBA", (w, h), (0, 0, 0, 255))        # the MaskEditor's file: alpha 0 = painted
+    editor.paste((0, 0, 0, 0), (0, 0, w // 2, h))
+    name = f"editor_{uuid.uuid4().hex[:6]}.png"
+    editor.save(comfy.folder(f"input/{name}"))
+    bad = client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[0], "route": 1,
+                                                "mask_ref": {"filename": "../../x.png", "type": "input"}})
+    assert bad[0] == 403 and [p["token"] for p in client.pending()] == [show["token"]]
+    for f, r, extra in ((ORDER[0], 1, {}), (ORDER[1], 1, {}),
+                        (ORDER[2], 3, {"mask_ref": {"filename": name, "subfolder": "", "type": "input"}})):
+        assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": f, "route": r, **extra})[0] == 200
+    path = comfy.folder(f"output/{out}/fix/cat_10.mask.png")
+    deadline = time.time() + 60
+    while not os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.2)
+    with Image.open(path) as m:
+        a = np.asarray(m.convert("L"))
+    assert a.shape == (h, w) and a[:, : w // 2 - 1].min() == 255 and a[:, w // 2 + 1:].max() == 0
+    assert not os.path.exists(comfy.folder(f"output/{out}/keep/cat_01.mask.png"))
+    client.reset()
