@@ -133,7 +133,7 @@ def save_original(folder, stem, image, index, unchanged, reason, source, policy,
     if source is None:
         say = f"{name}: {reason}, so written as {plan.what}"
     else:
-        say = f"{name}: {reason} (source {src_name}), so written losslessly as {plan.what}"
+        say = f"{name}: {reason}; source {src_name}, so written as {plan.what}"
     say += "".join(f"; {n}" for n in plan.notes)
     if target is None:
         return [], say.replace(f"{name}: ", f"{name}: exists, skipped (on_conflict skip); ", 1)

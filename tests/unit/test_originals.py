@@ -301,7 +301,7 @@ def test_saver_copies_an_unchanged_image_and_writes_a_changed_one_losslessly(tmp
 
     resized = BucketResize().run(image, resolution=64, divisible=16)[0]
     res = saver.save(resized, str(out / "resized"), stem, "original", "overwrite")   # stem: the loader's
-    assert "16-bit grayscale PNG" in res["ui"]["text"][0] and "(source a_gray16.png)" in res["ui"]["text"][0]
+    assert "16-bit grayscale PNG" in res["ui"]["text"][0] and "; source a_gray16.png," in res["ui"]["text"][0]
     im = Image.open(out / "resized" / "a_gray16.png")
     assert im.mode == "I;16" and (out / "resized" / "a_gray16.png").read_bytes()[24:26] == b"\x10\x00"
     want = resized[0, ..., 0].clamp(0, 1).mul(65535).round().int().numpy()
