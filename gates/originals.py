@@ -193,15 +193,18 @@ def executing_node() -> tuple:
     return (getattr(ctx, "node_id", None), getattr(ctx, "prompt_id", None)) if ctx is not None else (None, None)
 
 
-def register(t, path: str, stem: str, node_id=None, prompt_id=None) -> Source:
+def register(t, path: str, stem: str, node_id=None, prompt_id=None, fingerprint: tuple | None = None) -> Source:
     """Remember that ``t`` is exactly the pixels of ``path`` (called by the loader as it returns ``t``).
 
     ``node_id``/``prompt_id`` default to ComfyUI's executing node: the saver finds
     the source of an edited image through the loader nodes upstream of it.
+    ``fingerprint``: ``file_fingerprint(path)`` taken before the pixels were
+    decoded, when the caller has one (an image decoded ahead of its turn); else
+    it is taken now, which is right when the decode just happened.
     """
     if node_id is None:
         node_id, prompt_id = executing_node()
-    fp = file_fingerprint(path)
+    fp = fingerprint if fingerprint is not None else file_fingerprint(path)
     info = describe(path)
     src = Source(path=os.path.abspath(path), stem=stem, fingerprint=fp or (), node_id=_str(node_id),
                  prompt_id=_str(prompt_id), **info)

@@ -91,9 +91,12 @@ def is_gray(image, bits: int) -> bool:
     """The three channels of one IMAGE ``[H, W, 3]`` are equal once quantised to ``bits`` (so gray loses nothing)."""
     if image.shape[-1] < 3:
         return True
+    x = image.detach()
+    if bool((x[..., 0] == x[..., 1]).all()) and bool((x[..., 0] == x[..., 2]).all()):
+        return True                      # the loader's gray and a resize of it: equal floats, no quantising
     scale = 65535 if bits == 16 else 255
-    q = image.detach().clamp(0, 1).mul(scale).round()
-    return bool((q[..., 0] == q[..., 1]).all() and (q[..., 0] == q[..., 2]).all())
+    q = [x[..., c].clamp(0, 1).mul(scale).round() for c in range(3)]
+    return bool((q[0] == q[1]).all()) and bool((q[0] == q[2]).all())
 
 
 def judge(image, stem, prompt=None, unique_id=None) -> tuple:
@@ -127,7 +130,8 @@ def save_original(folder, stem, image, index, unchanged, reason, source, policy,
         except originals.SourceChanged as e:
             reason = str(e)
     one = image[index]
-    plan = originals.plan(source, is_gray(one, originals.out_bits(source)) if source is not None else False)
+    gray = source is not None and source.gray and is_gray(one, originals.out_bits(source))   # only gray sources ask
+    plan = originals.plan(source, gray)
     target = files.resolve_target(folder, stem + plan.ext, policy)
     name = os.path.basename(target) if target is not None else stem + plan.ext
     if source is None:

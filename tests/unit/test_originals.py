@@ -147,6 +147,18 @@ def test_a_source_rewritten_in_place_with_its_old_mtime_is_changed(tmp_path):
     assert not originals.check(image).unchanged
 
 
+def test_a_fingerprint_taken_before_a_decode_ahead_catches_a_file_replaced_since(tmp_path):
+    p, _ = source_file(tmp_path)
+    before = originals.file_fingerprint(p)             # a sort decodes the next image while this one shows
+    image = torch.rand((1, 16, 24, 3))
+    time.sleep(0.01)
+    source_file(tmp_path, seed=9)                       # replaced after that decode, before the loader returns
+    originals.register(image, p, "a", fingerprint=before)
+    assert originals.check(image).reason == "the source file changed on disk since it was loaded"
+    originals.register(image, p, "a")                   # a fingerprint taken now would miss it
+    assert originals.check(image).unchanged
+
+
 def test_a_deleted_source_is_changed(tmp_path):
     image, p = loaded(tmp_path)
     os.remove(p)
@@ -355,3 +367,14 @@ def test_encode_png16_round_trips(tmp_path):
     for x in range(6, rows.shape[1]):                                  # undo Sub
         rows[:, x] = (rows[:, x] + rows[:, x - 6]) % 256
     assert np.array_equal(rows.astype(np.uint8).view(">u2").reshape(9, 7, 3), rgb)
+
+
+def test_is_gray_compares_the_channels_at_the_written_depth():
+    from gates.saver import is_gray
+
+    g = torch.rand((6, 5, 1)).expand(6, 5, 3).contiguous()
+    assert is_gray(g, 16) and is_gray(g, 8)
+    g[2, 3, 1] += 1e-7                                   # below a 16-bit step: still gray, nothing lost
+    assert is_gray(g, 16)
+    g[2, 3] = torch.tensor([0.2, 0.8, 0.2])               # a colour: not gray at any depth
+    assert not is_gray(g, 16) and not is_gray(g, 8)
