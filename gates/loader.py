@@ -122,7 +122,8 @@ class FolderImageLoader:
         from . import originals
 
         image = torch.from_numpy(rgb)[None]
-        originals.register(image, os.path.join(path, rel), stem)    # a saver's format 'original' may copy the file
+        if originals.wanted(prompt):              # a saver's format 'original' may copy the file
+            originals.register(image, os.path.join(path, rel), stem)
         return (image, scan.read_sidecar(path, rel), torch.from_numpy(mask)[None], stem, int(index), len(files))
 
 

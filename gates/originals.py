@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 from . import files
 
+ORIGINAL = "original"         # Save Image To Folder's format that asks for this
+SAVER = "SaveImageToFolder"
 MAX_RECORDS = 64              # loader images remembered; a sort keeps one or two alive at a time
 DIGEST_CHUNKS = 4             # fixed, so a digest does not depend on how many threads computed it
 PARALLEL_BYTES = 8 << 20      # below this one thread is quicker than handing chunks out
@@ -284,6 +286,23 @@ def source_for(image, stem: str, loader_ids=None) -> Source | None:
         if s.stem == stem:
             return s
     return mine[0] if mine and ids is not None else None
+
+
+def wanted(prompt) -> bool:
+    """Does a Save Image To Folder of ``prompt`` use format original (or may it: a wired format)?
+
+    The loader registers only then: the digest is a pass over the whole image
+    (150 ms at 6000x4000), which a workflow saving PNG should not pay. An unknown
+    prompt (None: outside ComfyUI) counts as yes.
+    """
+    if not isinstance(prompt, dict):
+        return True
+    for node in prompt.values():
+        if isinstance(node, dict) and node.get("class_type") == SAVER:
+            fmt = (node.get("inputs") or {}).get("format")
+            if fmt == ORIGINAL or _is_link(fmt):
+                return True
+    return False
 
 
 def upstream_of(prompt: dict | None, node_id, input_name: str = "image", class_type: str = "FolderImageLoader"):

@@ -17,7 +17,7 @@ log = logging.getLogger(LOGGER)
 FORMATS = {"png": ("PNG", ".png", {"compress_level": 4}),
            "jpg": ("JPEG", ".jpg", {"quality": 95}),
            "webp": ("WEBP", ".webp", {"quality": 95})}
-ORIGINAL = "original"          # the source file's bytes when unchanged, else its format losslessly (originals.py)
+ORIGINAL = originals.ORIGINAL  # the source file's bytes when unchanged, else its format losslessly
 
 
 def resolve_out_folder(folder: str, base: str | None) -> str:
@@ -104,7 +104,13 @@ def judge(image, stem, prompt=None, unique_id=None) -> tuple:
     verdict = originals.check(image)
     if verdict.source is not None:
         return verdict.unchanged, verdict.reason, verdict.source
-    source = originals.source_for(image, stem, originals.upstream_of(prompt, unique_id))
+    loaders = originals.upstream_of(prompt, unique_id)
+    source = originals.source_for(image, stem, loaders)
+    if source is None and loaders:
+        # the loader did not register: ComfyUI reused its output, cached by a run whose savers
+        # did not ask for 'original' (the loader registers only when one does)
+        return False, ("from a Folder Image Loader whose output ComfyUI reused from a run without format "
+                       "'original' (load the image again to copy it)"), None
     if source is None:
         return False, "not from the Folder Image Loader", None
     return False, "pixels changed on the way (a new image made from the loader's)", source

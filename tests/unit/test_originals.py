@@ -378,3 +378,26 @@ def test_is_gray_compares_the_channels_at_the_written_depth():
     assert is_gray(g, 16)
     g[2, 3] = torch.tensor([0.2, 0.8, 0.2])               # a colour: not gray at any depth
     assert not is_gray(g, 16) and not is_gray(g, 8)
+
+
+def test_the_loader_registers_only_for_a_prompt_whose_saver_may_use_original(tmp_path):
+    from gates.loader import FolderImageLoader
+    from gates.saver import SaveImageToFolder
+
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    source_file(ds, "a.png")
+    png = {"1": {"class_type": "FolderImageLoader", "inputs": {}},
+           "2": {"class_type": "SaveImageToFolder", "inputs": {"image": ["1", 0], "format": "png"}}}
+    wired = {**png, "2": {"class_type": "SaveImageToFolder", "inputs": {"image": ["1", 0], "format": ["9", 0]}}}
+    original = {**png, "2": {"class_type": "SaveImageToFolder", "inputs": {"image": ["1", 0], "format": "original"}}}
+    assert not originals.wanted(png) and originals.wanted(wired) and originals.wanted(original)
+    assert originals.wanted(None)                                       # unknown: register
+    image = FolderImageLoader().load(str(ds), 0, prompt=png)[0]
+    assert len(originals._records) == 0                                # a PNG workflow pays no digest
+    # that output reused (ComfyUI's cache) by a run whose saver now asks for original: PNG, and why
+    res = SaveImageToFolder().save(image, str(tmp_path / "out"), "a", "original", prompt=original, unique_id="2")
+    assert "ComfyUI reused from a run without format 'original'" in res["ui"]["text"][0]
+    assert os.listdir(tmp_path / "out") == ["a.png"]
+    image = FolderImageLoader().load(str(ds), 0, prompt=original)[0]
+    assert originals.check(image).unchanged
