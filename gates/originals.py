@@ -17,8 +17,8 @@ What a yes needs, cheapest first:
   ComfyUI the digest below is what catches in-place edits;
 * the same shape, strides, dtype, device and data pointer (``.data = ...``, ``resize_``);
 * the source file's fingerprint (size, mtime_ns, inode, ctime_ns) as it was at load:
-  a file replaced or rewritten since is "changed" (ctime cannot be set back by
-  ``touch`` or ``cp -p``, so a copy with the old mtime is caught too);
+  a file replaced or rewritten since is "changed" (on Linux and macOS ctime cannot
+  be set back by ``touch`` or ``cp -p``, so a copy with the old mtime is caught too);
 * a digest of every byte of the pixels equal to the one taken when the loader
   returned: the only thing that catches an edit made through a numpy view or
   a raw pointer, which moves no counter.
@@ -32,7 +32,6 @@ import hashlib
 import os
 import shutil
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -56,8 +55,8 @@ class Source:
     format: str               # PIL's name: PNG, JPEG, WEBP, BMP, TIFF... ('' when unreadable)
     mode: str                 # PIL's mode: RGB, RGBA, L, I;16, P...
     bits: int                 # bits per sample: 16 for a 16-bit PNG (any colour type) or an I;16 file
-    node_id: str | None = None
-    prompt_id: str | None = None
+    has_trns: bool = False    # a palette or gray PNG with a transparent colour (tRNS)
+    node_id: str | None = None  # the loader node that registered it (None before ComfyUI's executing context)
 
     @property
     def ext(self) -> str:
@@ -71,8 +70,6 @@ class Source:
     def alpha(self) -> bool:
         return self.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (self.mode == "P" and self.has_trns)
 
-    has_trns: bool = False
-
 
 @dataclass
 class _Record:
@@ -81,7 +78,6 @@ class _Record:
     version: int | None
     layout: tuple
     digest: str
-    at: float
 
 
 @dataclass(frozen=True)
@@ -93,6 +89,9 @@ class Verdict:
 
 _lock = threading.Lock()
 _records: OrderedDict = OrderedDict()          # id(tensor) -> _Record, newest last
+# (id, weakref) of registered tensors that died. Weak-reference callbacks only append here: they can
+# run inside any code, a cyclic GC in a section holding _lock included, so they take no lock.
+_dead: list = []
 _pool = None
 
 
@@ -166,8 +165,8 @@ def digest(t) -> str | None:
 
     SHA-1 is here a fast checksum, not a security boundary (whoever can write the
     tensor can do anything): 2^-160 for an accidental match, about 2 GB/s with
-    the CPU's SHA instructions. hashlib releases the GIL, so the four chunks are
-    hashed on up to four threads.
+    the CPU's SHA instructions. hashlib releases the GIL, so the four chunks of a
+    big image are hashed on up to four threads (faster where cores are idle).
     """
     if str(t.device) != "cpu" or not t.is_contiguous():
         return None
@@ -185,48 +184,55 @@ def digest(t) -> str | None:
     return h.hexdigest()
 
 
-def executing_node() -> tuple:
-    """(node id, prompt id) of the node ComfyUI runs now, or (None, None) outside ComfyUI or before 0.3.5x."""
+def executing_node() -> str | None:
+    """The id of the node ComfyUI runs now; None outside ComfyUI or in one without the executing context."""
     try:
         from comfy_execution.utils import get_executing_context
     except ImportError:
-        return None, None
+        return None
     ctx = get_executing_context()
-    return (getattr(ctx, "node_id", None), getattr(ctx, "prompt_id", None)) if ctx is not None else (None, None)
+    return _str(getattr(ctx, "node_id", None)) if ctx is not None else None
 
 
-def register(t, path: str, stem: str, node_id=None, prompt_id=None, fingerprint: tuple | None = None) -> Source:
+def register(t, path: str, stem: str, node_id=None, fingerprint: tuple | None = None) -> Source:
     """Remember that ``t`` is exactly the pixels of ``path`` (called by the loader as it returns ``t``).
 
-    ``node_id``/``prompt_id`` default to ComfyUI's executing node: the saver finds
+    ``node_id`` defaults to ComfyUI's executing node: the saver finds
     the source of an edited image through the loader nodes upstream of it.
     ``fingerprint``: ``file_fingerprint(path)`` taken before the pixels were
     decoded, when the caller has one (an image decoded ahead of its turn); else
     it is taken now, which is right when the decode just happened.
     """
     if node_id is None:
-        node_id, prompt_id = executing_node()
+        node_id = executing_node()
     fp = fingerprint if fingerprint is not None else file_fingerprint(path)
     info = describe(path)
-    src = Source(path=os.path.abspath(path), stem=stem, fingerprint=fp or (), node_id=_str(node_id),
-                 prompt_id=_str(prompt_id), **info)
-    rec = _Record(ref=None, source=src, version=_tensor_version(t), layout=_layout(t), digest=digest(t) or "",
-                  at=time.monotonic())
+    src = Source(path=os.path.abspath(path), stem=stem, fingerprint=fp or (), node_id=_str(node_id), **info)
+    rec = _Record(ref=None, source=src, version=_tensor_version(t), layout=_layout(t), digest=digest(t) or "")
     key = id(t)
-
-    def gone(ref, key=key):
-        with _lock:
-            r = _records.get(key)
-            if r is not None and r.ref is ref:
-                del _records[key]
-
-    rec.ref = weakref.ref(t, gone)
+    rec.ref = weakref.ref(t, lambda ref, key=key: _dead.append((key, ref)))
     with _lock:
+        _purge()
         _records.pop(key, None)
         _records[key] = rec
         while len(_records) > MAX_RECORDS:
             _records.popitem(last=False)
     return src
+
+
+def _purge() -> None:
+    """Drop the records of dead tensors (called holding _lock)."""
+    while _dead:
+        key, ref = _dead.pop()
+        r = _records.get(key)
+        if r is not None and r.ref is ref:
+            del _records[key]
+
+
+def live_records() -> int:
+    with _lock:
+        _purge()
+        return len(_records)
 
 
 def _str(x):
@@ -235,6 +241,7 @@ def _str(x):
 
 def _record_of(t) -> _Record | None:
     with _lock:
+        _purge()
         rec = _records.get(id(t))
     if rec is None or rec.ref() is not t:      # an id reused by a new object is not the loader's tensor
         return None
@@ -279,6 +286,7 @@ def source_for(image, stem: str, loader_ids=None) -> Source | None:
         return None
     ids = None if loader_ids is None else {str(i) for i in loader_ids}
     with _lock:
+        _purge()
         recs = list(reversed(_records.values()))
     mine = [r.source for r in recs
             if ids is None or r.source.node_id is None or r.source.node_id in ids]
@@ -404,4 +412,5 @@ def forget_all() -> None:
     """Tests: start from an empty registry."""
     with _lock:
         _records.clear()
+        _dead.clear()
 

@@ -170,7 +170,7 @@ def test_a_freed_tensor_is_forgotten_and_its_id_does_not_match_a_new_one(tmp_pat
     image, _ = loaded(tmp_path)
     key = id(image)
     del image
-    assert key not in originals._records and len(originals._records) == 0
+    assert originals.live_records() == 0 and key not in originals._records
     image, _ = loaded(tmp_path)
     newcomer = image.clone()
     originals._records[id(newcomer)] = originals._records[id(image)]   # as if newcomer got a dead tensor's id
@@ -182,7 +182,7 @@ def test_the_registry_keeps_at_most_max_records(tmp_path):
     keep = [torch.rand((1, 2, 2, 3)) for _ in range(originals.MAX_RECORDS + 5)]
     for t in keep:
         originals.register(t, p, "a")
-    assert len(originals._records) == originals.MAX_RECORDS
+    assert originals.live_records() == originals.MAX_RECORDS
     assert not originals.check(keep[0]).unchanged and originals.check(keep[-1]).unchanged
 
 
@@ -394,7 +394,7 @@ def test_the_loader_registers_only_for_a_prompt_whose_saver_may_use_original(tmp
     assert not originals.wanted(png) and originals.wanted(wired) and originals.wanted(original)
     assert originals.wanted(None)                                       # unknown: register
     image = FolderImageLoader().load(str(ds), 0, prompt=png)[0]
-    assert len(originals._records) == 0                                # a PNG workflow pays no digest
+    assert originals.live_records() == 0                               # a PNG workflow pays no digest
     # that output reused (ComfyUI's cache) by a run whose saver now asks for original: PNG, and why
     res = SaveImageToFolder().save(image, str(tmp_path / "out"), "a", "original", prompt=original, unique_id="2")
     assert "ComfyUI reused from a run without format 'original'" in res["ui"]["text"][0]
