@@ -74,8 +74,7 @@ def encode_plan(image, plan: originals.Plan) -> bytes:
     from .imaging import encode_png16, tensor_to_uint8, tensor_to_uint16
 
     arr = tensor_to_uint16(image) if plan.bits == 16 else tensor_to_uint8(image)
-    if plan.channels == 1:
-        arr = arr[..., 0]
+    arr = arr[..., 0] if plan.channels == 1 else arr[..., :3]     # an RGBA IMAGE of another node: RGB, as planned
     if plan.bits == 16:
         return encode_png16(np.ascontiguousarray(arr))
     buf = io.BytesIO()
