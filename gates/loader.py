@@ -119,8 +119,12 @@ class FolderImageLoader:
         if mode == "sort":
             sort_session.prefetch_next(session)
         stem = os.path.splitext(os.path.basename(rel))[0]
-        return (torch.from_numpy(rgb)[None], scan.read_sidecar(path, rel), torch.from_numpy(mask)[None],
-                stem, int(index), len(files))
+        from . import originals
+
+        image = torch.from_numpy(rgb)[None]
+        if originals.wanted(prompt):              # a saver's format 'original' may copy the file
+            originals.register(image, os.path.join(path, rel), stem)
+        return (image, scan.read_sidecar(path, rel), torch.from_numpy(mask)[None], stem, int(index), len(files))
 
 
 NODE_CLASS_MAPPINGS = {"FolderImageLoader": FolderImageLoader}
