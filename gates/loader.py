@@ -101,29 +101,31 @@ class FolderImageLoader:
     def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None):
         import torch
 
+        from . import originals
+
         path = access.check(scan.resolve_folder(folder, comfy_folder("input")))
-        arrays = None
+        arrays = fingerprint = None
         if mode == "sort":
             from . import pause_server, sort_session
 
             session = sort_session.start(path, int(depth), pause_server.current_prompt_id(), prompt,
                                          {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {})
             files, rel, index = session.files, session.current["file"], session.current["index"]
-            arrays = sort_session.take_prefetched(session, rel)
+            arrays, fingerprint = sort_session.take_prefetched(session, rel)
         else:
             files = scan.list_images(path, depth)
             rel = scan.pick(files, int(index), path)
         for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
             access.check(p, what)                     # a link out of an allowed folder counts as outside
+        if arrays is None:                # the file as it is before it is read: a copy must be of these bytes
+            fingerprint = originals.file_fingerprint(os.path.join(path, rel))
         rgb, mask = expand_arrays(*arrays) if arrays else load_file(os.path.join(path, rel))
         if mode == "sort":
             sort_session.prefetch_next(session)
         stem = os.path.splitext(os.path.basename(rel))[0]
-        from . import originals
-
         image = torch.from_numpy(rgb)[None]
         if originals.wanted(prompt):              # a saver's format 'original' may copy the file
-            originals.register(image, os.path.join(path, rel), stem)
+            originals.register(image, os.path.join(path, rel), stem, fingerprint=fingerprint)
         return (image, scan.read_sidecar(path, rel), torch.from_numpy(mask)[None], stem, int(index), len(files))
 
 

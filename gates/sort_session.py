@@ -196,9 +196,11 @@ def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
         return session
 
 
-def take_prefetched(session: Session, rel: str):
+def take_prefetched(session: Session, rel: str) -> tuple:
+    """``(arrays, fingerprint)`` of ``rel`` decoded ahead (the file's fingerprint taken before it was
+    read), or ``(None, None)``."""
     with _lock:
-        return session.prefetched.pop(rel, None)
+        return session.prefetched.pop(rel, (None, None))
 
 
 def prefetch_next(session: Session) -> None:
@@ -303,16 +305,18 @@ def _decode_ahead(session: Session, todo: list) -> None:
     from PIL import Image
 
     from .loader import decode_compact
+    from .originals import file_fingerprint
 
     for rel in todo:
         try:
+            fingerprint = file_fingerprint(os.path.join(session.folder, rel))   # before the bytes are read
             with Image.open(os.path.join(session.folder, rel)) as im:
                 im.load()
                 arrays = decode_compact(im)      # small while it waits; the loader expands it
             with _lock:
                 session.decoding.discard(rel)
                 if not session.log.is_decided(rel):
-                    session.prefetched[rel] = arrays
+                    session.prefetched[rel] = (arrays, fingerprint)
         except Exception:
             with _lock:
                 session.decoding.discard(rel)
