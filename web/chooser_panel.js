@@ -4,6 +4,7 @@
 // Done and Stop. Pure DOM and selection state; chooser_gate.js wires the actions.
 
 import { CSS_PREFIX } from "./names.js";
+import { showStatus } from "./panel_parts.js";
 import { el } from "./util.js";
 
 const P = `${CSS_PREFIX}ch-`;
@@ -364,8 +365,7 @@ export class ChooserPanel {
 
   /** The status line; with a deadline it counts down, four times a second. */
   tick() {
-    clearTimeout(this.timer);
-    if (!this.pause || !this.status) return;
+    if (!this.pause) return;
     const counts = new Map();
     for (const r of this.assign) if (r != null) counts.set(r, (counts.get(r) ?? 0) + 1);
     const per = [...counts.entries()].sort((a, b) => a[0] - b[0])
@@ -375,13 +375,7 @@ export class ChooserPanel {
     let t = `${this.cells.length} images \u00b7 ${this.selected.size} selected`;
     if (per.length) t += ` \u00b7 ${per.join(", ")}`;
     if (open) t += ` \u00b7 ${open} unassigned \u2192 ${dflt}`;
-    if (this.pause.deadline) {
-      const left = Math.max(0, Math.ceil(this.pause.deadline - Date.now() / 1000));
-      t += ` \u00b7 ${left}s left`;
-      this.timer = window.setTimeout(() => this.tick(), 250);
-    }
-    if (this.message) t = `${this.message} \u00b7 ${t}`;
-    this.status.textContent = t;
+    showStatus(this, t, () => this.tick());
   }
 
   /** The pause shown here has ended. @param {any} done */

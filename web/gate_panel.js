@@ -7,6 +7,7 @@
 
 import { CSS_PREFIX as P } from "./names.js";
 import { el } from "./util.js";
+import { button, routeButtons, showStatus } from "./panel_parts.js";
 
 const STYLE_ID = `${P}style`;
 const WAITING_HEIGHT = 280;
@@ -193,13 +194,7 @@ export class GatePanel {
       this.captionBox = box;
       parts.push(box);
     }
-    const buttons = el("div", { className: `${P}buttons` });
-    (pause.labels ?? []).forEach((/** @type {string} */ label, /** @type {number} */ i) => {
-      const b = el("button", { className: `${P}route`, textContent: label, title: `Route ${i + 1} (key ${(i + 1) % 10})` });
-      b.dataset.route = String(i + 1);
-      b.addEventListener("click", () => this.actions.onRoute(i + 1));
-      buttons.append(b);
-    });
+    const buttons = el("div", { className: `${P}buttons` }, routeButtons(pause.labels ?? [], (n) => this.actions.onRoute(n)));
     const available = this.actions.maskAvailable();
     this.maskButton = el("button", {
       className: `${P}mask`,
@@ -208,8 +203,7 @@ export class GatePanel {
       disabled: !available,
     });
     this.maskButton.addEventListener("click", () => this.actions.onMask());
-    const stop = el("button", { className: `${P}stop`, textContent: "Stop", title: "End the run (key Esc)" });
-    stop.addEventListener("click", () => this.actions.onStop());
+    const stop = button("stop", "Stop", "End the run (key Esc)", () => this.actions.onStop());
     buttons.append(this.maskButton, stop);
     this.status = el("div", { className: `${P}status` });
     parts.push(buttons, this.status);
@@ -222,16 +216,7 @@ export class GatePanel {
 
   /** The status line; with a deadline it counts down, once a second. */
   tick() {
-    clearTimeout(this.timer);
-    if (!this.pause || !this.status) return;
-    let t = `Waiting \u00b7 ${this.info}`;
-    if (this.pause.deadline) {
-      const left = Math.max(0, Math.ceil(this.pause.deadline - Date.now() / 1000));
-      t += ` \u00b7 ${left}s left`;
-      this.timer = window.setTimeout(() => this.tick(), 250);
-    }
-    if (this.message) t = `${this.message} \u00b7 ${t}`;
-    this.status.textContent = t;
+    showStatus(this, `Waiting \u00b7 ${this.info}`, () => this.tick());
   }
 
   /** The pause shown here has ended: keep its preview and say how, until the next pause. @param {any} done */

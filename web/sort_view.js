@@ -13,6 +13,7 @@
 import { api } from "../../scripts/api.js";
 import { CSS_PREFIX as P, EVENTS, ROUTES } from "./names.js";
 import { GatePanel } from "./gate_panel.js";
+import { button, routeButtons } from "./panel_parts.js";
 import { el, post, typing, warn } from "./util.js";
 
 const STYLE_ID = `${P}sort-style`;
@@ -183,12 +184,11 @@ class SortView {
     root.classList.add(`${P}sortview`, `${P}waiting`);
     this.progress = el("span", { className: `${P}progress` });
     this.saving = el("span", { className: `${P}saving` });
-    this.undoButton = /** @type {HTMLButtonElement} */ (el("button", { className: `${P}undo`, textContent: "\u21b6 Undo",
-      title: "Take the newest decision back: that image comes back (key Backspace or Z)" }));
-    this.undoButton.addEventListener("click", () => this.undo());
-    this.cullButton = el("button", { className: `${P}cullbutton`, textContent: "Full view",
-      title: "The culling view: the image as large as the window, every key works (key F; Esc or F leaves)" });
-    this.cullButton.addEventListener("click", () => this.toggleCull());
+    this.undoButton = button("undo", "\u21b6 Undo",
+      "Take the newest decision back: that image comes back (key Backspace or Z)", () => this.undo());
+    this.cullButton = button("cullbutton", "Full view",
+      "The culling view: the image as large as the window, every key works (key F; Esc or F leaves)",
+      () => this.toggleCull());
     const bar = el("div", { className: `${P}sortbar` }, [this.progress, this.saving, this.undoButton, this.cullButton]);
     this.img = /** @type {HTMLImageElement} */ (el("img", { className: `${P}preview`, alt: "gate preview 1" }));
     this.img.addEventListener("click", () => this.toggleCull());
@@ -214,20 +214,12 @@ class SortView {
       this.captionBox = box;
       parts.push(box);
     }
-    this.buttons = el("div", { className: `${P}buttons` });
-    this.labels.forEach((label, i) => {
-      const b = el("button", { className: `${P}route`, textContent: label, title: `Route ${i + 1} (key ${(i + 1) % 10})` });
-      b.dataset.route = String(i + 1);
-      b.addEventListener("click", () => this.route(i + 1));
-      this.buttons.append(b);
-    });
-    this.maskButton = el("button", { className: `${P}mask`, textContent: "Edit mask",
-      title: "Paint a mask on this image in ComfyUI's MaskEditor (key M); it goes out with the route" });
-    this.maskButton.addEventListener("click", () => this.mask());
-    const stop = el("button", { className: `${P}stop`, textContent: "Stop",
-      title: "End the sort once the decisions made are saved (key Esc); Run resumes it" });
-    stop.addEventListener("click", () => this.stop());
-    this.buttons.append(this.maskButton, stop);
+    this.maskButton = button("mask", "Edit mask",
+      "Paint a mask on this image in ComfyUI's MaskEditor (key M); it goes out with the route", () => this.mask());
+    const stop = button("stop", "Stop", "End the sort once the decisions made are saved (key Esc); Run resumes it",
+      () => this.stop());
+    this.buttons = el("div", { className: `${P}buttons` },
+      [...routeButtons(this.labels, (n) => this.route(n)), this.maskButton, stop]);
     this.status = el("div", { className: `${P}status` });
     this.decisionsRow = el("div", { className: `${P}decisions`, title: "Decisions so far: click one to see it "
       + "again and give it another route" });

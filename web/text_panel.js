@@ -7,6 +7,7 @@
 import { CSS_PREFIX as P } from "./names.js";
 import { ensureStyle } from "./gate_panel.js";
 import { el } from "./util.js";
+import { showStatus } from "./panel_parts.js";
 
 const STYLE_ID = `${P}text-style`;
 const WAITING_HEIGHT = 230;
@@ -129,16 +130,7 @@ export class TextPanel {
   }
 
   tick() {
-    clearTimeout(this.timer);
-    if (!this.pause || !this.status) return;
-    let t = "Waiting \u00b7 edit, then Pass (Ctrl+Enter)";
-    if (this.pause.deadline) {
-      const left = Math.max(0, Math.ceil(this.pause.deadline - Date.now() / 1000));
-      t += ` \u00b7 ${left}s left`;
-      this.timer = window.setTimeout(() => this.tick(), 250);
-    }
-    if (this.message) t = `${this.message} \u00b7 ${t}`;
-    this.status.textContent = t;
+    showStatus(this, "Waiting \u00b7 edit, then Pass (Ctrl+Enter)", () => this.tick());
   }
 
   /** @param {any} done */

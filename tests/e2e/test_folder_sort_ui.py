@@ -72,7 +72,7 @@ def test_one_run_six_keys_progress_undo_stop_and_resume(server, api, new_page):
     page, panel, folder, out = start_sort(server, new_page)
     routes = [1, 2, 3, 1, 2, 3]
     for i, route in enumerate(routes):
-        assert panel.shown_file() == ORDER[i]
+        panel.wait_shown(ORDER[i])                            # a person presses once they see the image
         page.page.keyboard.press(str(route))
         panel.wait_progress(f"{i + 2} / 8")                   # the next image, without another Run
     assert panel.progress_text().startswith("7 / 8")
