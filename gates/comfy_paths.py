@@ -13,3 +13,12 @@ def comfy_folder(kind: str) -> str | None:
     except ImportError:
         return None
     return getattr(folder_paths, f"get_{kind}_directory")()
+
+
+def comfy_base() -> str | None:
+    """ComfyUI's base folder (``folder_paths.base_path``, where ``input/`` and ``output/`` are by default)."""
+    try:
+        import folder_paths
+    except ImportError:
+        return None
+    return getattr(folder_paths, "base_path", None)

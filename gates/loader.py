@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from . import access, scan
-from .comfy_paths import comfy_folder
+from .comfy_paths import comfy_base, comfy_folder
 from .imaging import alpha_mask
 from .names import CATEGORY
 
@@ -78,7 +78,8 @@ class FolderImageLoader:
     def INPUT_TYPES(cls):
         return {"required": {
             "folder": ("STRING", {"default": "", "tooltip": "Folder of images: an absolute path, or relative "
-                                                             "to ComfyUI's input folder."}),
+                                                             "to ComfyUI's input folder ('ds'), or to ComfyUI's "
+                                                             "base folder ('input/ds') when not under input."}),
             "index": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFF, "control_after_generate": True,
                               "tooltip": "Which image (0 = first, natural order). 'increment' advances per run."}),
             "depth": ("INT", {"default": 0, "min": -1, "max": 64,
@@ -93,7 +94,7 @@ class FolderImageLoader:
     def IS_CHANGED(cls, folder, index, depth, mode="index", **_):
         if mode == "sort":
             return float("nan")                       # the next undecided image: never the cached one
-        path = scan.resolve_folder(folder, comfy_folder("input")) if str(folder or "").strip() else ""
+        path = scan.resolve_folder(folder, comfy_folder("input"), comfy_base()) if str(folder or "").strip() else ""
         if path and not access.allowed(path):
             path = ""                                 # load() raises the refusal; don't list the folder
         return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
@@ -103,7 +104,7 @@ class FolderImageLoader:
 
         from . import originals
 
-        path = access.check(scan.resolve_folder(folder, comfy_folder("input")))
+        path = access.check(scan.resolve_folder(folder, comfy_folder("input"), comfy_base()))
         arrays = fingerprint = None
         if mode == "sort":
             from . import pause_server, sort_session

@@ -16,15 +16,27 @@ def natural_key(path: str):
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != ""], path
 
 
-def resolve_folder(folder: str, base: str | None = None) -> str:
-    """An absolute folder, or one relative to ``base`` (ComfyUI's input folder)."""
+def resolve_folder(folder: str, base: str | None = None, comfy_base: str | None = None) -> str:
+    """An absolute folder, or one relative to ``base`` (ComfyUI's input folder); see ``base_relative``."""
     folder = str(folder or "").strip().strip('"')
     if not folder:
         raise ValueError("no folder given: set 'folder' to a folder of images")
     path = os.path.expanduser(folder)
     if not os.path.isabs(path) and base:
-        path = os.path.join(base, path)
+        path = base_relative(path, os.path.join(base, path), comfy_base)
     return os.path.abspath(path)
+
+
+def base_relative(rel: str, joined: str, comfy_base: str | None) -> str:
+    """The original project's workflows give folders relative to ComfyUI's base folder (its working
+    folder), e.g. ``input/ds``: a relative folder that is not a folder under ``base`` but is one
+    under ``comfy_base`` is that one. Otherwise ``joined`` (under ``base``), so a missing folder is
+    still named under the input folder."""
+    if comfy_base and not os.path.isdir(joined):
+        other = os.path.join(comfy_base, rel)
+        if os.path.isdir(other):
+            return other
+    return joined
 
 
 def list_images(folder: str, depth: int = 0) -> list:

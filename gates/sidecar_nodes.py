@@ -29,7 +29,8 @@ class Sidecar:
             "required": {
                 "content": ("STRING", {"forceInput": True, "tooltip": "The text of the file (JSON is text too)."}),
                 "name": ("STRING", {"default": "", "tooltip": "Added to the image's name, e.g. '.meta' -> "
-                                    "cat_01.meta.json. No separators, no '..'."}),
+                                    "cat_01.meta.json. A path part is dropped with a warning "
+                                    "(sub/v -> v, as the original); no '..'."}),
                 "extension": ("STRING", {"default": ".txt", "tooltip": "One of " +
                                          " ".join(sidecars.ALLOWED_EXTENSIONS) + "."}),
             },

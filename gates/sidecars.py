@@ -10,13 +10,17 @@ and beside ``cat_01.png`` it gives ``cat_01.txt``; ``.meta`` gives
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import NamedTuple
+
+from .names import LOGGER
 
 TYPE = "SIDECAR"                     # the socket type, as in the original
 # Text and data formats only: nothing a machine would run or an image viewer would pick up.
 ALLOWED_EXTENSIONS = (".txt", ".caption", ".json", ".yaml", ".yml", ".md", ".csv", ".tsv", ".xml", ".log",
                       ".ini", ".toml")
+_log = logging.getLogger(LOGGER)
 _BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
@@ -41,12 +45,17 @@ def check_ext(ext) -> str:
 
 
 def check_name(name) -> str:
-    """A name that stays a part of one file name: no separators, no '..', nothing invalid on Windows."""
-    n = str(name if name is not None else "").strip()
+    """A name that stays a part of one file name, nothing invalid on Windows.
+
+    As in the original project, a path part is dropped (``sub/v`` -> ``v``, ``../evil`` -> ``evil``)
+    with a warning in the log; what is left may not hold '..' (``sub/..`` is refused)."""
+    given = n = str(name if name is not None else "").strip()
     if "/" in n or "\\" in n:
-        raise ValueError(f"sidecar name {n!r} contains a path separator; give a bare name like '.meta'")
+        bare = re.split(r"[/\\]", n)[-1].strip()
+        _log.warning("sidecar name %r holds a path; its path part is dropped: %r", n, bare)
+        n = bare
     if ".." in n:
-        raise ValueError(f"sidecar name {n!r} contains '..', which is not allowed")
+        raise ValueError(f"sidecar name {given!r} contains '..', which is not allowed (it would leave the folder)")
     bad = _BAD.search(n)
     if bad:
         raise ValueError(f"sidecar name {n!r} contains {bad.group()!r}, which is invalid in a file name")

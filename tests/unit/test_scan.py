@@ -60,6 +60,19 @@ def test_index_bounds_and_missing_folders(tmp_path):
     assert scan.resolve_folder("/abs/data", "/base") == "/abs/data"
 
 
+def test_a_folder_relative_to_comfyuis_base_folder_is_found(tmp_path):
+    comfy, inp = tmp_path / "comfy", tmp_path / "comfy" / "input"
+    (inp / "ds").mkdir(parents=True)
+    (comfy / "elsewhere").mkdir()
+    assert scan.resolve_folder("ds", str(inp), str(comfy)) == str(inp / "ds")               # under input: as before
+    assert scan.resolve_folder("input/ds", str(inp), str(comfy)) == str(inp / "ds")         # the original's way
+    assert scan.resolve_folder("elsewhere", str(inp), str(comfy)) == str(comfy / "elsewhere")
+    assert scan.resolve_folder("nope", str(inp), str(comfy)) == str(inp / "nope")        # missing: under input
+    assert scan.resolve_folder("input/ds", str(inp)) == str(inp / "input" / "ds")            # no base folder known
+    (inp / "input" / "ds").mkdir(parents=True)
+    assert scan.resolve_folder("input/ds", str(inp), str(comfy)) == str(inp / "input" / "ds")  # input wins
+
+
 def test_fingerprint_changes_with_the_folder(tmp_path):
     touch(str(tmp_path / "a.png"))
     f1 = scan.fingerprint(str(tmp_path))

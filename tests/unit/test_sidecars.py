@@ -34,11 +34,21 @@ def test_extensions_are_normalised():
     assert sidecars.check_ext("JSON") == ".json" and sidecars.check_ext(" .Caption ") == ".caption"
 
 
-@pytest.mark.parametrize("name,why", [("a/b", "separator"), ("a\\b", "separator"), ("..", "'..'"),
+@pytest.mark.parametrize("name,why", [("sub/..", "'..'"), ("a\\..", "'..'"), ("..", "'..'"),
                                       ("x..y", "'..'"), ("a:b", "invalid"), ("a\x00", "invalid")])
 def test_refused_names(name, why):
     with pytest.raises(ValueError, match=why):
         sidecars.append(None, "x", name, ".txt")
+
+
+@pytest.mark.parametrize("name,bare", [("sub/v", "v"), ("../evil", "evil"), ("a\\b", "b"), ("/abs/x/", ""),
+                                       ("../../.meta", ".meta")])
+def test_a_path_part_is_dropped_with_a_warning_as_in_the_original(name, bare, caplog):
+    with caplog.at_level("WARNING", logger="dataset_gates"):
+        chain = sidecars.append(None, "x", name, ".txt")
+    assert chain[0].name == bare
+    assert sidecars.files_for("cat_01", chain) == [(f"cat_01{bare}.txt", b"x")]
+    assert any("path part is dropped" in r.getMessage() and repr(name) in r.getMessage() for r in caplog.records)
 
 
 def test_duplicates_are_refused_also_across_case():
