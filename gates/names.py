@@ -23,6 +23,21 @@ ROUTE_SORT_REROUTE = ROUTE_PREFIX + "/sort/reroute"
 ROUTE_SORT_LOG = ROUTE_PREFIX + "/sort/log"
 ROUTE_SORT_THUMB = ROUTE_PREFIX + "/sort/thumb"
 ROUTE_SORT_FULL = ROUTE_PREFIX + "/sort/full"  # one image of the sort at full size, for the MaskEditor
+# the Image Pool (Grid): each answers the pool's manifest
+ROUTE_POOL_LIST = ROUTE_PREFIX + "/pool/list"
+ROUTE_POOL_ADD = ROUTE_PREFIX + "/pool/add"
+ROUTE_POOL_ACTIVE = ROUTE_PREFIX + "/pool/active"
+ROUTE_POOL_LABEL = ROUTE_PREFIX + "/pool/label"
+ROUTE_POOL_SET_MASK = ROUTE_PREFIX + "/pool/set_mask"
+ROUTE_POOL_REMOVE = ROUTE_PREFIX + "/pool/remove"
+# the Pool Profile: named pools, zip export / import
+ROUTE_PROFILES_LIST = ROUTE_PREFIX + "/pool/profiles/list"
+ROUTE_PROFILES_CREATE = ROUTE_PREFIX + "/pool/profiles/create"
+ROUTE_PROFILES_RENAME = ROUTE_PREFIX + "/pool/profiles/rename"
+ROUTE_PROFILES_DELETE = ROUTE_PREFIX + "/pool/profiles/delete"
+ROUTE_PROFILES_DUPLICATE = ROUTE_PREFIX + "/pool/profiles/duplicate"
+ROUTE_PROFILES_EXPORT = ROUTE_PREFIX + "/pool/profiles/export"
+ROUTE_PROFILES_IMPORT = ROUTE_PREFIX + "/pool/profiles/import"
 
 EVENT_SHOW = "datasete-gate-show"          # a pause began (token, kind, what to show; never image bytes)
 EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the MaskEditor exist
