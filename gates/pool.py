@@ -299,3 +299,16 @@ def fingerprint(base: str, pool_id, index: int) -> str:
         except OSError:
             parts.append("missing")
     return "|".join(parts)
+
+
+def folder_fingerprint(base: str, pool_id) -> str:
+    """Every file of the pool (name, size, mtime): changes with any image, mask, label or active slot."""
+    d = pool_dir(base, pool_id)
+    parts = [pool_id]
+    try:
+        for name in sorted(os.listdir(d)):
+            st = os.stat(os.path.join(d, name))
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        parts.append("missing")
+    return "|".join(parts)

@@ -124,7 +124,13 @@ class PoolProfile:
 
     @classmethod
     def IS_CHANGED(cls, profile, profile_id="", **_):
-        return f"{profile_id}|{profile}"
+        # ComfyUI hands IS_CHANGED no linked inputs, so a pool fed by this node cannot see the profile's
+        # files itself: a change there (a mask, an image, the active slot) re-runs this node, and so the pool.
+        try:
+            base = pool_base()
+            return pool.folder_fingerprint(base, pool_profiles.resolve(base, profile_id, profile))
+        except ValueError as e:
+            return f"error:{e}"
 
 
 NODE_CLASS_MAPPINGS = {"GridImagePool": GridImagePool, "PoolProfile": PoolProfile}

@@ -124,6 +124,12 @@ def test_a_zip_in_the_originals_format_imports(comfy, client):
     assert end["type"] == "execution_success", (end, comfy.log_tail())
     out = client.wait_history(pid)["outputs"]
     assert out["lab"]["text"] == ["b"] and out["cnt"]["text"] == ["2"]
+    # a change in the profile's pool re-runs the pool fed by it (pool_id stays 'default' here)
+    assert client.post(f"{P}/label", {"pool_id": e["id"], "index": 1, "label": "b2"})[0] == 200
+    mark = client.mark()
+    pid = client.queue(g.prompt())
+    assert client.wait_end(pid, since=mark, timeout=120)["type"] == "execution_success"
+    assert client.wait_history(pid)["outputs"]["lab"]["text"] == ["b2"]
 
 
 def test_bad_zips_are_refused_and_write_nothing(comfy, client):

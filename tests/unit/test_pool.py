@@ -75,3 +75,34 @@ def test_node_ids_inputs_outputs_and_tooltips():
         for group in node.INPUT_TYPES().values():
             assert all(spec[1].get("tooltip") for spec in group.values())
         assert len(node.OUTPUT_TOOLTIPS) == len(node.RETURN_TYPES)
+
+
+def test_profiles_round_trip_and_refusals(tmp_path):
+    import zipfile
+
+    from gates import pool_profiles as pp
+
+    base = str(tmp_path)
+    e = pp.create(base, "chars")
+    pool.add_image(base, e["id"], png())
+    pool.set_label(base, e["id"], 0, "one")
+    with pytest.raises(pool.PoolError, match="exists"):
+        pp.create(base, "chars")
+    buf = io.BytesIO()
+    assert pp.export_zip(base, e["id"], buf) == "chars"
+    buf.seek(0)
+    imp = pp.import_zip(base, buf)
+    assert imp["name"] == "chars (2)" and imp["id"] != e["id"]
+    assert sorted(os.listdir(tmp_path / imp["id"])) == sorted(os.listdir(tmp_path / e["id"]))
+    assert pp.resolve(base, "", "chars (2)") == imp["id"] and pp.resolve(base, "", "") == "default"
+    f = pool.folder_fingerprint(base, e["id"])
+    pool.set_label(base, e["id"], 0, "two")
+    assert pool.folder_fingerprint(base, e["id"]) != f
+    bad = io.BytesIO()
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("pool/../../x.png", b"x")
+    with pytest.raises(pool.PoolError, match="leave"):
+        pp.import_zip(base, io.BytesIO(bad.getvalue()))
+    assert not (tmp_path.parent / "x.png").exists()
+    pp.delete(base, e["id"])
+    assert not (tmp_path / e["id"]).exists() and [p["id"] for p in pp.read_registry(base)["profiles"]] == [imp["id"]]
