@@ -107,6 +107,7 @@ class PoolPanel {
       el("div", { className: `${P}pool-bar` }, [
         button("pool-upload", "Upload", "Add images from files (or drop them here, or paste with the node selected)",
           () => this.file.click()),
+        button("pool-refresh", "Refresh", "Read the pool again from the server", () => this.refresh()),
         this.status, this.file]),
       this.grid]);
     for (const type of ["dragenter", "dragover"]) {
@@ -471,6 +472,19 @@ app.registerExtension({
       chain(nodeType.prototype, "onConfigure", function () {
         configured.add(this);
         queueMicrotask(() => setupPool(this, false));
+      });
+      // a copied node shares its source's pool (same pool_id), as in the original: this splits it off
+      chain(nodeType.prototype, "getExtraMenuOptions", function (/** @type {any} */ _canvas, /** @type {any[]} */ options) {
+        const node = this;
+        options?.push?.({
+          content: "Detach pool (new id)",
+          callback: () => {
+            const w = widget(node, "pool_id");
+            if (w) w.value = newId();
+            refreshPool(node);
+            noteGraphChanged();
+          },
+        });
       });
     } else if (nodeData?.name === PROFILE) {
       chain(nodeType.prototype, "onConfigure", function () { queueMicrotask(() => setupProfile(this)); });

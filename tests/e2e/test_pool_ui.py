@@ -59,6 +59,13 @@ def test_drop_two_click_the_second_paint_its_mask_and_run(server, api, new_page)
     mask = wait_output(server, f"{prefix}_mask")
     assert img.shape[:2] == (48, 64) and np.abs(img[5, 60].astype(int) - colors[1]).max() < 4
     assert mask[24, 10:20].min() > 200 and mask[:, 50:].max() == 0   # the stroke, and only there
+    # right-click "Detach pool (new id)": a new, empty pool; the old one stays on disk
+    new_id = page.js(f"""() => {{ const n = app.graph.getNodeById({ids['pool']}); const opts = [];
+        n.getExtraMenuOptions(app.canvas, opts); opts.find(o => o?.content === 'Detach pool (new id)').callback();
+        return n.widgets.find(w => w.name === 'pool_id').value; }}""")
+    assert new_id != pool_id
+    pool.wait_cells(0)
+    assert os.path.exists(server.folder(f"input/grid_pool/{pool_id}/img_0002.mask.png"))
     assert page.real_errors() == []
 
 
