@@ -99,3 +99,25 @@ def test_switching_the_pool_profile_shows_its_images_at_once(server, api, new_pa
                 g.widgets.find(w => w.name === 'pool_id').value]; }}""")
     assert widgets == [b["name"], b["id"], b["id"]]
     assert page.real_errors() == []
+
+
+def test_upload_and_paste_add_to_the_pool_and_label_and_remove_work(server, api, new_page, tmp_path):
+    page = new_page(server)
+    pool = PoolNode(page)
+    ids = pool.build("up" + uuid.uuid4().hex[:6])
+    path = tmp_path / "up.jpg"
+    Image.new("RGB", (30, 20), (10, 200, 10)).save(path, "JPEG")
+    pool.upload(str(path))
+    pool.wait_cells(1)
+    pool.paste(ids["pool"], (200, 10, 200))
+    pool.wait_cells(2)
+    pool_id = page.js(f"() => app.graph.getNodeById({ids['pool']}).widgets.find(w => w.name === 'pool_id').value")
+    m = api.get(f"{P}/list?pool_id={pool_id}")[1]
+    assert [s["image"] for s in m["slots"]] == ["img_0001.png", "img_0002.png"]
+    pool.set_label(1, "pasted one")
+    page.page.wait_for_function("id => fetch(`/datasete_gate/pool/list?pool_id=${id}`).then(r => r.json())"
+                                ".then(m => m.slots[1].label === 'pasted one')", arg=pool_id, timeout=15000)
+    pool.remove(0)
+    pool.wait_cells(1)
+    assert [s["label"] for s in api.get(f"{P}/list?pool_id={pool_id}")[1]["slots"]] == ["pasted one"]
+    assert page.real_errors() == []

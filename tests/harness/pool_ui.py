@@ -46,6 +46,20 @@ async (colors) => {{
 """
 
 
+# Paste one PNG of this colour with the pool node selected, as Ctrl+V with an image on the clipboard.
+PASTE = """
+async ({node, color}) => {
+  const cv = document.createElement('canvas'); cv.width = 20; cv.height = 20;
+  const x = cv.getContext('2d'); x.fillStyle = `rgb(${color[0]},${color[1]},${color[2]})`; x.fillRect(0, 0, 20, 20);
+  const blob = await new Promise(r => cv.toBlob(r, 'image/png'));
+  const dt = new DataTransfer();
+  dt.items.add(new File([blob], 'paste.png', {type: 'image/png'}));
+  app.canvas.deselectAll?.(); app.canvas.selectNode(app.graph.getNodeById(node));
+  document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true}));
+}
+"""
+
+
 class PoolNode:
     def __init__(self, page):
         self.page = page                      # harness.fixtures.Page
@@ -82,3 +96,18 @@ class PoolNode:
     def wait_profile_option(self, profile_id, timeout=30000):
         self.page.page.wait_for_selector(f"{PROFILE_SELECT} option[value='{profile_id}']", state="attached",
                                          timeout=timeout)
+
+    def upload(self, path):
+        self.page.page.locator(f"{POOL} input[type=file]").first.set_input_files(path)
+
+    def paste(self, node_id, color):
+        self.page.js(PASTE, {"node": node_id, "color": list(color)})
+
+    def set_label(self, index, text):
+        box = self.page.page.locator(f"{CELL}[data-index='{index}'] .{P}pool-label").first
+        box.fill(text)
+        box.press("Enter")
+        box.evaluate("e => e.blur()")
+
+    def remove(self, index):
+        self.page.page.locator(f"{CELL}[data-index='{index}'] .{P}pool-remove").first.click()
