@@ -206,6 +206,10 @@ class Pause:
     stopped: bool = False
     ended: bool = False
 
+    @property
+    def answered(self) -> bool:
+        return self.answer is not _UNANSWERED
+
     def public(self) -> dict:
         """The pause as the page sees it (never image bytes)."""
         return {

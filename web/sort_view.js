@@ -172,6 +172,8 @@ class SortView {
     /** @type {Promise<any>} each key's request leaves after the one before it: the server gets them in order */
     this.posting = Promise.resolve();
     this.live = true;
+    this.stopping = false;
+    this.finished = "";
     this.message = "";
     this.build();
     views.set(this.session, this);
@@ -235,6 +237,7 @@ class SortView {
     this.counts = s.counts ?? this.counts;
     this.setAhead(s.ahead ?? [], s.remaining ?? this.remaining);
     if (!this.screen && !this.sent.has(s.file)) {
+      this.finished = "";
       this.decided = s.index - 1;
       this.put({ file: s.file, preview: pause.previews?.[0], caption: pause.caption ?? "",
         width: pause.width, height: pause.height });
@@ -274,6 +277,9 @@ class SortView {
       }
       this.counts = d.counts ?? this.counts;
       this.render();
+    } else if (d.state === "done" && this.history.length) {
+      this.finished = d.message;                 // the view stays: Undo can still take the last one back
+      this.render();
     } else if (d.message) {
       this.end(d.message, d.state);
     }
@@ -289,6 +295,7 @@ class SortView {
   /** A route key or button: the image on screen takes route `n`, and the next one shows at once. @param {number} n */
   route(n) {
     if (!this.live || n < 1 || n > this.routes) return false;
+    if (this.stopping) return true;                  // Stop was pressed: later keys would be dropped
     if (this.revisit) return this.reroute(n);
     const shown = this.screen;
     if (!shown) {                      // nothing prepared on screen: the key is not taken for an unseen image
@@ -306,10 +313,22 @@ class SortView {
     this.decided += 1;
     this.counts = { ...this.counts };
     this.addItem(d);
-    this.send(ROUTES.sortDecide, body);
+    this.send(ROUTES.sortDecide, body).then((r) => { if (!r?.ok) this.resync(); });
     this.screen = null;
     this.advance();
     return true;
+  }
+
+  /** A key was refused or lost: take the server's view of the decisions again, so both agree. */
+  async resync() {
+    for (const h of this.history) h.item?.remove();
+    this.history = [];
+    this.sent = new Set();
+    this.revisit = null;
+    await this.loadLog();
+    this.decided = this.history.length;
+    this.screen = null;
+    this.advance();
   }
 
   /** Show the first prepared image nobody has decided yet, or say why there is none. */
@@ -321,23 +340,29 @@ class SortView {
   }
 
   undo() {
-    if (!this.live) return;
+    if (!this.live || this.stopping) return;
     if (this.revisit) this.closeRevisit();
     const last = this.history.pop();
     if (!last) return this.say("Nothing to undo");
     last.item?.remove();
     this.sent.delete(last.file);
     this.decided = Math.max(0, this.decided - 1);
-    this.send(ROUTES.sortUndo, { session: this.session });
+    this.finished = "";
+    this.send(ROUTES.sortUndo, { session: this.session }).then((r) => { if (!r?.ok) this.resync(); });
     const back = this.ahead.find((a) => a.file === last.file);
-    this.put(back ?? { file: last.file, src: last.src ?? this.thumbUrl(last.file, "large"), caption: last.caption });
+    // the preview of a decided image may be gone already: the server makes a large thumbnail on demand
+    this.put(back ?? { file: last.file, src: this.thumbUrl(last.file, "large"), caption: last.caption });
   }
 
   stop() {
-    if (!this.live) return;
+    if (!this.live || this.stopping) return;
+    this.stopping = true;
     const left = this.history.filter((h) => !h.saved).length;
     this.say(left ? `Stopping once ${left} decision${left > 1 ? "s are" : " is"} saved\u2026` : "Stopping\u2026");
-    this.send(ROUTES.sortStop, { session: this.session });
+    this.send(ROUTES.sortStop, { session: this.session }).then((r) => {
+      if (r?.data?.stopped) this.end("\u25a0 stopped", "stopped");        // nothing was running
+      else if (!r?.ok) this.stopping = false;
+    });
   }
 
   /** Edit mask: on the server's own pause when it shows this image, else on the file itself (the mask
@@ -345,7 +370,12 @@ class SortView {
   async mask() {
     const p = this.panel.pause;
     if (this.revisit) return this.say("A revisited image keeps its mask: Esc returns to the sort");
-    if (p && sortOf(p)?.file === this.shownFile()) return this.panel.sortActions.onMask();
+    if (p && sortOf(p)?.file === this.shownFile()) {
+      // the next key waits for this mask to reach the pause, or the pause would end without it
+      const done = this.panel.sortActions.onMask();
+      this.posting = this.posting.then(() => done, () => {});
+      return done;
+    }
     const file = this.shownFile();
     if (!file) return;
     try {
@@ -384,7 +414,7 @@ class SortView {
     if (this.revisit) this.revisit.item?.classList.remove(`${P}revisited`);
     this.revisit = d;
     d.item?.classList.add(`${P}revisited`);
-    this.showImage(d.src ?? this.thumbUrl(d.file, "large"), d.file);
+    this.showImage(this.thumbUrl(d.file, "large"), d.file);
     this.render();
   }
 
@@ -399,12 +429,14 @@ class SortView {
   /** @param {number} n */
   reroute(n) {
     const d = /** @type {Decision} */ (this.revisit);
-    const from = d.label;
+    const [from, fromRoute] = [d.label, d.route];
     d.route = n;
     d.label = this.labels[n - 1] ?? String(n);
     this.drawItem(d);
     this.send(ROUTES.sortReroute, { session: this.session, file: d.file, route: n }).then((r) => {
-      if (r?.ok) this.say(`${d.file}: ${from} \u2192 ${d.label}`);
+      if (r?.ok) return this.say(`${d.file}: ${from} \u2192 ${d.label}`);
+      [d.route, d.label] = [fromRoute, from];          // refused (being saved, say): it keeps its route
+      this.drawItem(d);
     });
     this.closeRevisit();
     return true;
@@ -473,9 +505,10 @@ class SortView {
     this.img.style.visibility = waiting ? "hidden" : "";
     if (waiting) {
       const left = this.remaining - this.ahead.filter((a) => this.sent.has(a.file)).length;
-      this.note.textContent = left > 0 || this.decided < this.count
-        ? "Preparing the next image\u2026 (keys wait for it)" : `All ${this.count} images decided \u00b7 saving\u2026`;
-      this.panel.root.dataset.sortState = "preparing";
+      this.note.textContent = this.finished ? `${this.finished} \u00b7 Undo takes the last one back`
+        : left > 0 || this.decided < this.count ? "Preparing the next image\u2026 (keys wait for it)"
+          : `All ${this.count} images decided \u00b7 saving\u2026`;
+      this.panel.root.dataset.sortState = this.finished ? "done" : "preparing";
     } else if (this.live) this.panel.root.dataset.sortState = this.revisit ? "revisit" : "showing";
     const file = this.shownFile();
     const pause = this.panel.pause;
