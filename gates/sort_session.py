@@ -22,7 +22,7 @@ import threading
 
 from . import heap, names, scan, sort_log
 from .comfy_paths import comfy_folder
-from .pauses import CANCEL, PauseError, RouteKind, UnknownPause, route_number, text_field
+from .pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
 from .sort_queue import DECIDE, DecisionQueue
 from .sort_queue import UNDO as UNDO_OP
 
@@ -122,16 +122,17 @@ class Session:
         p, self.pending = self.pending, None
         if p is not None:
             self.log.record(p["file"], p["fingerprint"], p["route"], p["label"], p["files"], p["mask"],
-                            p["caption_changed"])
+                            p["caption_changed"], crop=p.get("crop"), bucket=p.get("bucket"))
             _send({"state": "saved", "session": self.id, "folder": self.folder, "file": p["file"],
                    "route": p["route"], "label": p["label"], "queued": len(self.queue),
                    "counts": self.log.counts(self.files)})
 
-    def decide(self, route, label, mask=False, caption_changed=False, prompt_id=None) -> None:
+    def decide(self, route, label, mask=False, caption_changed=False, prompt_id=None, crop=None,
+               bucket=None) -> None:
         cur = self.current
         self.pending = {"file": cur["file"], "fingerprint": cur["fingerprint"], "route": route, "label": label,
                         "files": [], "mask": bool(mask), "caption_changed": bool(caption_changed),
-                        "prompt_id": prompt_id}
+                        "prompt_id": prompt_id, "crop": crop, "bucket": bucket}
 
     def remaining_after_current(self) -> int:
         cur = self.current["file"] if self.current else None
@@ -427,12 +428,13 @@ def stopped(session: Session) -> None:
                      "Run resumes at the first image without one", session)
 
 
-def answered(session: Session, route: int, label: str, mask: bool, caption_changed: bool) -> None:
+def answered(session: Session, route: int, label: str, mask: bool, caption_changed: bool, crop=None,
+             bucket=None) -> None:
     """A route was chosen: remember it for the saver, queue the next image (or say the folder is done)."""
     from . import pause_server
 
     with _lock:
-        session.decide(route, label, mask, caption_changed, pause_server.current_prompt_id())
+        session.decide(route, label, mask, caption_changed, pause_server.current_prompt_id(), crop, bucket)
         left = session.remaining_after_current()
     if left:
         queue_again(session)
@@ -493,11 +495,13 @@ def page_decide(session: Session, data: dict) -> dict:
     rel = _open_file(session, data)
     route = route_number(data.get("route"), session.routes)
     caption = text_field(data, "caption")
+    crop = crop_box(data.get("crop"), _size_of(session, rel)) if data.get("crop") is not None else None
+    bucket = bucket_name(data.get("bucket"))
     mask = _painted_ahead(data.get("mask_ref")) if data.get("mask_ref") is not None else None
     with _lock:
         if session.log.is_decided(rel) and not _undo_queued_for(session, rel):
             raise PauseError(f"{rel} is decided already: revisit it to change its route")
-        session.queue.decide(rel, route, caption, mask)
+        session.queue.decide(rel, route, caption, mask, crop, bucket)
         dispatch(session)
         queued = len(session.queue)
     prefetch_next(session)
@@ -675,6 +679,18 @@ def decisions(session: Session) -> list:
             label = session.labels[op.route - 1] if op.route <= len(session.labels) else str(op.route)
             out.append({"file": op.file, "route": op.route, "label": label, "saved": False})
         return out
+
+
+def _size_of(session: Session, rel: str) -> tuple:
+    """(width, height) of an image as the loader puts it out (EXIF rotation applied), from its header."""
+    prepared = session.previews.get(rel)
+    if prepared:
+        return prepared["width"], prepared["height"]
+    from PIL import Image
+
+    with Image.open(os.path.join(session.folder, rel)) as im:
+        w, h = im.size
+        return (h, w) if im.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (w, h)
 
 
 def _painted_ahead(ref):

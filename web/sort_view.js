@@ -14,6 +14,7 @@ import { api } from "../../scripts/api.js";
 import { CSS_PREFIX as P, EVENTS, ROUTES } from "./names.js";
 import { GatePanel } from "./gate_panel.js";
 import { button, routeButtons } from "./panel_parts.js";
+import { CropBox } from "./crop_box.js";
 import { el, post, typing, warn } from "./util.js";
 
 const STYLE_ID = `${P}sort-style`;
@@ -154,6 +155,10 @@ class SortView {
     this.labels = pause.labels ?? [];
     this.routes = pause.routes ?? this.labels.length;
     this.captionShown = typeof pause.caption === "string";
+    /** @type {number[][]} the buckets a crop snaps to */
+    this.buckets = pause.buckets ?? [];
+    /** @type {CropBox|null} */
+    this.crop = null;
     /** @type {Shown[]} prepared images, in the order the server will ask them */
     this.ahead = [];
     this.remaining = s.remaining ?? 0;
@@ -220,8 +225,11 @@ class SortView {
       "Paint a mask on this image in ComfyUI's MaskEditor (key M); it goes out with the route", () => this.mask());
     const stop = button("stop", "Stop", "End the sort once the decisions made are saved (key Esc); Run resumes it",
       () => this.stop());
+    const crop = button("cropbutton", "Crop", "Frame this image on a training bucket (key C); its route key "
+      + "sends the crop", () => this.toggleCrop());
     this.buttons = el("div", { className: `${P}buttons` },
-      [...routeButtons(this.labels, (n) => this.route(n)), this.maskButton, stop]);
+      [...routeButtons(this.labels, (n) => this.route(n)), ...(this.buckets.length ? [crop] : []), this.maskButton,
+        stop]);
     this.status = el("div", { className: `${P}status` });
     this.decisionsRow = el("div", { className: `${P}decisions`, title: "Decisions so far: click one to see it "
       + "again and give it another route" });
@@ -305,7 +313,8 @@ class SortView {
     const caption = this.drafts.get(shown.file);
     const body = { session: this.session, file: shown.file, route: n,
       ...(caption !== undefined && caption !== (shown.caption ?? "") ? { caption } : {}),
-      ...(this.masks.has(shown.file) ? { mask_ref: this.masks.get(shown.file) } : {}) };
+      ...(this.masks.has(shown.file) ? { mask_ref: this.masks.get(shown.file) } : {}),
+      ...(this.crop ? this.crop.value() : {}) };
     const d = { file: shown.file, route: n, label: this.labels[n - 1] ?? String(n), saved: false,
       src: shown.src ?? (shown.preview ? this.url(shown.preview) : undefined), caption: caption ?? shown.caption };
     this.history.push(d);
@@ -411,6 +420,7 @@ class SortView {
   /** @param {Decision} d */
   openRevisit(d) {
     if (!this.live) return;
+    this.crop?.close();
     if (this.revisit) this.revisit.item?.classList.remove(`${P}revisited`);
     this.revisit = d;
     d.item?.classList.add(`${P}revisited`);
@@ -442,6 +452,15 @@ class SortView {
     return true;
   }
 
+  // ---- framing a crop -------------------------------------------------------------------
+  toggleCrop() {
+    if (this.crop) return this.crop.close();
+    const shown = this.screen;
+    if (!shown?.width || !shown.height || !this.buckets.length || this.revisit) return;
+    this.crop = new CropBox(this.frame, () => this.img, { width: shown.width, height: shown.height,
+      buckets: this.buckets, onClose: () => { this.crop = null; } });
+  }
+
   // ---- the culling view ----------------------------------------------------------------
   toggleCull() {
     const root = this.panel.root;
@@ -464,6 +483,7 @@ class SortView {
   // ---- drawing -----------------------------------------------------------------------------
   /** @param {Shown} entry */
   put(entry) {
+    this.crop?.close();                          // a crop box frames one image
     this.screen = entry;
     const src = entry.src ?? (entry.preview ? this.url(entry.preview) : "");
     entry.src = src;
@@ -610,12 +630,14 @@ class SortView {
   act(what) {
     if (what === "cull") { this.toggleCull(); return true; }
     if (what === "escape") {
-      if (this.host) this.toggleCull();
+      if (this.crop) this.crop.close();              // Esc cancels a crop box first, then leaves the view
+      else if (this.host) this.toggleCull();
       else if (this.revisit) this.closeRevisit();
       else this.stop();
       return true;
     }
     if (what === "undo") { this.undo(); return true; }
+    if (what === "crop") { this.toggleCrop(); return true; }
     if (what === "mask") { this.mask(); return true; }
     return this.route(Number(what));
   }
@@ -627,14 +649,21 @@ function keyAction(ev) {
   if (ev.key === "Escape") return "escape";
   if (ev.key === "f" || ev.key === "F") return "cull";
   if (ev.key === "m" || ev.key === "M") return "mask";
+  if (ev.key === "c" || ev.key === "C") return "crop";
   if (/^[0-9]$/.test(ev.key)) return ev.key === "0" ? "10" : ev.key;
   return null;
 }
 
 /** The sort keys go to the view in front, before the frontend's own keys see them. */
 function onKey(/** @type {KeyboardEvent} */ ev) {
-  if (!focused?.live || ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typing(ev.target)) return;
+  if (!focused?.live || ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
   if (document.querySelector(`.${P}big`) || !focused.panel.root.isConnected) return;
+  if (focused.crop?.key(ev)) {                       // a crop box takes arrows, [ ], C and Esc first
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    return;
+  }
+  if (ev.repeat) return;
   const what = keyAction(ev);
   if (what == null) return;
   if (/** @type {any} */ (ev).dsgTaken || focused.act(what)) {
