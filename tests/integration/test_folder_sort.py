@@ -400,3 +400,31 @@ def test_undo_of_an_applied_key_then_a_new_key_for_that_image_is_not_lost(comfy,
     assert os.path.isfile(comfy.folder(f"output/{out}/reject/cat_01.png"))
     assert not os.path.exists(comfy.folder(f"output/{out}/keep/cat_01.png"))
     client.reset()
+
+
+def test_a_crop_sent_with_a_sort_key_is_in_the_log_and_saved_losslessly(comfy, client):
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out, fmt="original")
+    mark = client.mark()
+    client.queue(g.prompt())
+    sid = next_show(client, mark)["sort"]["session"]
+    with Image.open(os.path.join(SAMPLE, ORDER[1])) as im:               # cat_02.jpg
+        w, h = im.size
+        source = np.asarray(im.convert("RGB"))
+    crop = {"x": 8, "y": 4, "width": 128, "height": 96}
+    bad = {"session": sid, "file": ORDER[1], "route": 2, "crop": {"x": w - 10, "y": 0, "width": 128, "height": 96}}
+    assert client.post(names.ROUTE_SORT_DECIDE, bad)[0] == 400
+    assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[0], "route": 1})[0] == 200
+    assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[1], "route": 2, "crop": crop,
+                                                 "bucket": "1024x768"})[0] == 200
+    deadline = time.time() + 60
+    while time.time() < deadline and len(live(log_of(comfy, folder)[1])) < 2:
+        time.sleep(0.1)
+    entry = [e for e in log_of(comfy, folder)[1] if e["type"] == "decision" and e["file"] == ORDER[1]][0]
+    assert entry["crop"] == crop and entry["bucket"] == "1024x768"
+    saved_png = comfy.folder(f"output/{out}/reject/cat_02.png")             # a JPEG cut: lossless PNG
+    with Image.open(saved_png) as im:
+        assert im.size == (128, 96)
+        got = np.asarray(im.convert("RGB"))
+    assert np.abs(got.astype(int) - source[4:100, 8:136].astype(int)).max() <= 1
+    client.reset()
