@@ -151,8 +151,8 @@ class ImageGate:
             kind.size = (int(w), int(h)) if b == 1 else None       # a crop is for one image
             extra = {"sort": sort.progress()} if sort else {}
             if b == 1:
-                extra["buckets"] = [list(x) for x in
-                                    buckets.candidates(int(bucket_resolution), int(bucket_divisible), bucket_list)]
+                extra["buckets"] = crop_buckets(buckets.candidates(int(bucket_resolution), int(bucket_divisible),
+                                                                   bucket_list))
             kind.on_timeout = timeout_route(on_timeout, routes)
             shown = {}
 
@@ -194,6 +194,15 @@ class ImageGate:
                     **({"crop": crop, "bucket": bucket} if crop else {})}
         return {"ui": {"gate_decision": [decision], "caption_changed": [changed]},
                 "result": (mask,) + route_tuple(route - 1, image, blocker, MAX_ROUTES) + (text,)}
+
+
+MAX_CROP_ASPECT = 4          # crops snap to buckets between 1:4 and 4:1 (the rule makes some of 400:1)
+
+
+def crop_buckets(candidates: list, limit: int = 64) -> list:
+    """The buckets a crop can snap to, for the show event: sane aspects only, and few (the event stays small)."""
+    sane = [[int(w), int(h)] for w, h in candidates if 1 / MAX_CROP_ASPECT <= w / h <= MAX_CROP_ASPECT]
+    return sane[:limit]
 
 
 def cropped(t, crop: dict):

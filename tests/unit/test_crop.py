@@ -55,3 +55,11 @@ def test_a_crop_of_a_bucket_aspect_is_resized_to_the_bucket_not_cut(size):
 def test_an_image_of_another_aspect_is_still_cropped_to_cover():
     geo = buckets.cover(1920, 1080, 1664, 960)
     assert geo["new_w"] - 1664 > 1 or geo["new_h"] - 960 > 1 or (geo["left"], geo["top"]) != (0, 0)
+
+
+def test_the_show_event_offers_sane_bucket_aspects_only():
+    from gates.gate import crop_buckets
+
+    offered = crop_buckets(buckets.candidates(1280, 64, ""))
+    assert [1280, 1280] in offered and len(offered) > 10
+    assert all(1 / 4 <= w / h <= 4 for w, h in offered) and len(offered) <= 64
