@@ -172,7 +172,6 @@ class Out:
     kind: str                      # image, caption, mask
     source: str | None
     make: object = None            # () -> bytes; None = copy the source's bytes
-    note: str = ""
     state: str = ""                # new, same, differs
 
     def data(self) -> bytes:
@@ -266,10 +265,9 @@ def outs_for(item: Item, stem: str, opt: Options) -> list:
 
     out = []
     mode = opt.mask_mode
-    if mode == "alpha" and item.mask_path:
+    if mode == "alpha" and item.mask_path:             # re-encoded: an RGBA PNG, the mask as its alpha
         out.append(Out(rel(stem + ".png"), "image", item.path,
-                       lambda: alpha_png_bytes(item.path, item.mask_path, opt.painted),
-                       "re-encoded as an RGBA PNG, the mask in its alpha (lossless)"))
+                       lambda: alpha_png_bytes(item.path, item.mask_path, opt.painted)))
     else:
         out.append(Out(rel(stem + item.ext), "image", item.path))
     if opt.layout != "imagefolder":
@@ -446,16 +444,13 @@ def execute(pl: Plan) -> list:
 def summary(pl: Plan, dry_run: bool) -> dict:
     counts = {"image": 0, "caption": 0, "mask": 0}
     same = {"image": 0, "caption": 0, "mask": 0}
-    files_ = []
-    for _it, outs in pl.placed:
+    for _it, outs in pl.placed:          # counts only: the node's ui stays small for a big dataset
         for o in outs:
             (same if o.state == "same" else counts)[o.kind] += 1
-            files_.append({"target": o.rel, "source": o.source, "state": o.state, "note": o.note})
     return {"layout": pl.options.layout, "dry_run": bool(dry_run), "target": pl.target, "folder": pl.folder,
             "sources": pl.sources, "images": len(pl.placed), "write": counts, "same": same,
             "reencoded": sum(1 for _i, outs in pl.placed for o in outs if o.kind == "image" and o.make),
-            "skipped": [[p, why] for p, why in pl.skipped], "notes": [[p, n] for p, n in pl.notes],
-            "files": files_}
+            "skipped": [[p, why] for p, why in pl.skipped], "notes": [[p, n] for p, n in pl.notes]}
 
 
 def report(s: dict) -> str:
