@@ -4,10 +4,21 @@ Loaded by ComfyUI as a package from custom_nodes/. The server routes are
 imported only then (``if __package__``), so ``pytest`` can import ``gates.*``
 without ComfyUI.
 """
-from .gates import bucket_resize, chooser, dataset_summary, gate, loader, pool_nodes, saver, sidecar_nodes, text_gate
+from .gates import (
+    bucket_resize,
+    chooser,
+    dataset_export,
+    dataset_summary,
+    gate,
+    loader,
+    pool_nodes,
+    saver,
+    sidecar_nodes,
+    text_gate,
+)
 
 NODE_MODULES = (gate, chooser, text_gate, loader, saver, bucket_resize, sidecar_nodes, dataset_summary,
-                pool_nodes)
+                dataset_export, pool_nodes)
 NODE_CLASS_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_CLASS_MAPPINGS.items()}
 NODE_DISPLAY_NAME_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_DISPLAY_NAME_MAPPINGS.items()}
 WEB_DIRECTORY = "./web"

@@ -102,6 +102,10 @@ def cover(iw: int, ih: int, W: int, H: int) -> dict:
     """Scale to cover W x H, then crop the centre: resize to (new_w, new_h), crop box at (left, top)."""
     scale = max(W / iw, H / ih)
     new_w, new_h = max(W, round(iw * scale)), max(H, round(ih * scale))
+    if new_w - W <= 1 and new_h - H <= 1:
+        # already the bucket's aspect to within a pixel (a crop framed for this bucket at the gate):
+        # resize to the bucket itself rather than cut one more row or column
+        new_w, new_h = W, H
     return {"scale": scale, "new_w": new_w, "new_h": new_h,
             "left": (new_w - W) // 2, "top": (new_h - H) // 2}
 

@@ -107,6 +107,14 @@ class ImageGate:
                 "keep_mask": ("BOOLEAN", {"default": False,
                                           "tooltip": "Reuse the last mask painted at this gate on the following "
                                                      "pauses (resized to each image) until Clear mask."}),
+                # after every older input, so saved workflows keep their widget values
+                "bucket_resolution": ("INT", {"default": 1280, "min": 64, "max": 8192, "step": 8, "tooltip":
+                                              "Crop (key C) snaps to the training buckets of this resolution, as "
+                                              "Bucket Resize's 'resolution' (use the same values as yours)."}),
+                "bucket_divisible": ("INT", {"default": 64, "min": 8, "max": 512, "step": 8, "tooltip":
+                                             "Bucket sides are multiples of this, as Bucket Resize's 'divisible'."}),
+                "bucket_list": ("STRING", {"default": "", "tooltip": "Crop to these buckets instead "
+                                           "(1024x1024, 832x1216, ...), as Bucket Resize's 'bucket_list'."}),
             },
             "hidden": {"unique_id": "UNIQUE_ID"},
         }
@@ -116,13 +124,13 @@ class ImageGate:
         return float("nan")            # always pause; never cached
 
     def run(self, image, routes, unique_id, labels="", timeout_seconds=0, on_timeout="stop", caption=None,
-            keep_mask=False):
+            keep_mask=False, bucket_resolution=1280, bucket_divisible=64, bucket_list=""):
         import comfy.model_management as mm
 
         # comfy_execution.graph has ExecutionBlocker in every ComfyUI that has it at all
         from comfy_execution.graph import ExecutionBlocker
 
-        from . import gate_memory, pause_server, sort_session
+        from . import buckets, gate_memory, pause_server, sort_session
         from .imaging import fit_mask
 
         routes = max(1, min(int(routes), MAX_ROUTES))
@@ -140,7 +148,11 @@ class ImageGate:
             gate_memory.settle(unique_id, attachments, bool(keep_mask))
         else:
             kind = RouteKind(routes, names) if sort is None else sort_session.SortKind(routes, names, sort)
+            kind.size = (int(w), int(h)) if b == 1 else None       # a crop is for one image
             extra = {"sort": sort.progress()} if sort else {}
+            if b == 1:
+                extra["buckets"] = crop_buckets(buckets.candidates(int(bucket_resolution), int(bucket_divisible),
+                                                                   bucket_list))
             kind.on_timeout = timeout_route(on_timeout, routes)
             shown = {}
 
@@ -172,12 +184,31 @@ class ImageGate:
         source = mask_source(attachments, gate_memory.recall(unique_id) if keep_mask else None)
         mask = fit_mask(source, b, h, w)
         text, changed = caption_out(caption, answer)
+        crop, bucket = getattr(answer, "crop", None), getattr(answer, "bucket", None)
+        if crop:                                     # the full-resolution pixels, the mask the same way
+            image, mask = cropped(image, crop), cropped(mask, crop)
         if sort:
             sort_session.answered(sort, route, names[route - 1], mask=gate_memory.painted(source),
-                                  caption_changed=changed)
-        decision = {"route": route, "label": names[route - 1], "how": how}
+                                  caption_changed=changed, crop=crop, bucket=bucket)
+        decision = {"route": route, "label": names[route - 1], "how": how,
+                    **({"crop": crop, "bucket": bucket} if crop else {})}
         return {"ui": {"gate_decision": [decision], "caption_changed": [changed]},
                 "result": (mask,) + route_tuple(route - 1, image, blocker, MAX_ROUTES) + (text,)}
+
+
+MAX_CROP_ASPECT = 4          # crops snap to buckets between 1:4 and 4:1 (the rule makes some of 400:1)
+
+
+def crop_buckets(candidates: list, limit: int = 64) -> list:
+    """The buckets a crop can snap to, for the show event: sane aspects only, and few (the event stays small)."""
+    sane = [[int(w), int(h)] for w, h in candidates if 1 / MAX_CROP_ASPECT <= w / h <= MAX_CROP_ASPECT]
+    return sane[:limit]
+
+
+def cropped(t, crop: dict):
+    """``[B, H, W, ...]`` (an image or a mask) cut to ``crop`` (source pixels), contiguous (its own pixels)."""
+    x, y = crop["x"], crop["y"]
+    return t[:, y:y + crop["height"], x:x + crop["width"]].contiguous()
 
 
 def answer_of(op, sort_session):
@@ -186,7 +217,8 @@ def answer_of(op, sort_session):
     from .sort_queue import DECIDE, UNDO
 
     if op.kind == DECIDE:
-        return "answered", RouteChoice(op.route, op.caption), ({0: op.mask} if op.mask is not None else {})
+        choice = RouteChoice(op.route, op.caption, op.crop, op.bucket)
+        return "answered", choice, ({0: op.mask} if op.mask is not None else {})
     if op.kind == UNDO:
         return "answered", sort_session.UNDO, {}
     return "stopped", None, {}

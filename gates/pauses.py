@@ -17,6 +17,7 @@ An answer wakes the waiter at once (a Condition); the waiter also wakes every
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import threading
 import time
@@ -126,11 +127,49 @@ class RouteChoice(int):
     """
 
     caption: str | None
+    crop: dict | None                 # {x, y, width, height} in source pixels, or None
+    bucket: str | None                # the bucket the crop was framed for ("832x1216"), or None
 
-    def __new__(cls, route: int, caption: str | None = None):
+    def __new__(cls, route: int, caption: str | None = None, crop: dict | None = None, bucket: str | None = None):
         choice = super().__new__(cls, route)
-        choice.caption = caption
+        choice.caption, choice.crop, choice.bucket = caption, crop, bucket
         return choice
+
+
+MIN_CROP = 64                     # a crop under this many pixels on a side is refused
+_BUCKET = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+
+
+def crop_box(value, size) -> dict | None:
+    """An answer's ``crop`` checked against the image's (width, height): ``{x, y, width, height}`` of
+    whole source pixels inside the image, at least MIN_CROP on a side; None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise PauseError("'crop' must be an object {x, y, width, height} in source pixels")
+    box = {}
+    for key in ("x", "y", "width", "height"):
+        v = value.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            raise PauseError(f"crop '{key}' must be a number, got {str(v)[:40]!r}")
+        box[key] = int(round(v))
+    if box["width"] < MIN_CROP or box["height"] < MIN_CROP:
+        raise PauseError(f"a crop must be at least {MIN_CROP} pixels on a side, got {box['width']}x{box['height']}")
+    w, h = size if size else (None, None)
+    outside = w is not None and (box["x"] + box["width"] > w or box["y"] + box["height"] > h)
+    if box["x"] < 0 or box["y"] < 0 or outside:
+        raise PauseError(f"the crop {box} leaves the image ({w}x{h})")
+    return box
+
+
+def bucket_name(value) -> str | None:
+    """An answer's ``bucket``: ``"832x1216"`` (or None)."""
+    if value is None:
+        return None
+    m = _BUCKET.match(str(value)) if isinstance(value, str) else None
+    if not m:
+        raise PauseError(f"'bucket' must look like 832x1216, got {str(value)[:40]!r}")
+    return f"{int(m.group(1))}x{int(m.group(2))}"
 
 
 def route_number(value, routes: int) -> int:
@@ -154,6 +193,7 @@ class RouteKind(PauseKind):
     labels: list = field(default_factory=list)
     on_timeout: int | None = None     # the route a timeout takes; None = the run stops
     writer: Any = None                # writer(pause, index, on_ready) -> ref: a full-size PNG on demand
+    size: tuple | None = None         # (width, height) of the image: an answer's crop must lie inside it
     fulls: dict = field(default_factory=dict)
     name = "route"
 
@@ -172,7 +212,8 @@ class RouteKind(PauseKind):
         if "message" not in data:
             raise PauseError(f"missing field 'message' (a route number or '{CANCEL}')")
         route = route_number(data["message"], self.routes)
-        return RouteChoice(route, text_field(data, "caption"))
+        return RouteChoice(route, text_field(data, "caption"), crop_box(data.get("crop"), self.size),
+                           bucket_name(data.get("bucket")))
 
     def public(self) -> dict:
         return {"routes": self.routes, "labels": list(self.labels)}
@@ -205,6 +246,10 @@ class Pause:
     answer: Any = _UNANSWERED
     stopped: bool = False
     ended: bool = False
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not _UNANSWERED
 
     def public(self) -> dict:
         """The pause as the page sees it (never image bytes)."""

@@ -212,6 +212,10 @@ def _sort_call(fn):
             return _error(e)
         except (OSError, ValueError) as e:          # a file moved or unreadable meanwhile
             return web.json_response({"error": str(e)}, status=409)
+        except Exception as e:                      # Pillow's DecompressionBombError is neither
+            if type(e).__name__ != "DecompressionBombError":
+                raise
+            return web.json_response({"error": f"the image is too large to show: {e}"}, status=413)
         return result if isinstance(result, web.StreamResponse) else web.json_response({"ok": True, **result})
     return handler
 

@@ -5,7 +5,8 @@ One log per sorted folder (its absolute path names it). Lines:
     {"type": "sort", "folder": "/abs/src", "version": 1, "time": ...}             first line
     {"type": "decision", "seq": 3, "file": "a/img3.png", "fingerprint": "1234-1699999999000000000",
      "route": 1, "label": "keep", "files": ["/abs/out/keep/img3.png", ...], "mask": false,
-     "caption_changed": false, "time": ...}
+     "caption_changed": false, "time": ..., "crop": {"x": 0, "y": 80, "width": 832, "height": 1216},
+     "bucket": "832x1216"}                                          (crop and bucket only when cropped)
     {"type": "undo", "seq": 3, "file": "a/img3.png", "moved_to": "/abs/.../undone/3", "time": ...}
     {"type": "change", "seq": 3, "file": "a/img3.png", "route": 3, "label": "fix", "from_route": 1,
      "from_label": "keep", "files": ["/abs/out/fix/img3.png", ...], "time": ...}     a decision revisited
@@ -150,11 +151,14 @@ class SortLog:
         return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
     def record(self, rel: str, fp: str, route: int, label: str, files: list, mask: bool = False,
-               caption_changed: bool = False) -> dict:
-        """Log a decision whose files are already written."""
-        return self._append({"type": "decision", "seq": self.seq + 1, "file": rel, "fingerprint": fp,
-                             "route": int(route), "label": str(label), "files": list(files), "mask": bool(mask),
-                             "caption_changed": bool(caption_changed), "time": time.time()})
+               caption_changed: bool = False, crop: dict | None = None, bucket: str | None = None) -> dict:
+        """Log a decision whose files are already written (with the crop framed at the gate, if any)."""
+        entry = {"type": "decision", "seq": self.seq + 1, "file": rel, "fingerprint": fp, "route": int(route),
+                 "label": str(label), "files": list(files), "mask": bool(mask),
+                 "caption_changed": bool(caption_changed), "time": time.time()}
+        if crop:
+            entry.update(crop=dict(crop), bucket=bucket)
+        return self._append(entry)
 
     def change(self, rel: str, route: int, label: str, files: list) -> dict:
         """Log that a decided file now has another route, its files already moved to ``files``."""

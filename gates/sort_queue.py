@@ -25,6 +25,8 @@ class Op:
     route: int = 0
     caption: str | None = None          # the edited caption, None = unchanged
     mask: object = None                 # a decoded mask painted ahead of the server (or None)
+    crop: dict | None = None            # {x, y, width, height} in source pixels, and the bucket it is for
+    bucket: str | None = None
 
 
 @dataclass
@@ -36,16 +38,16 @@ class DecisionQueue:
         with self.lock:
             return len(self.ops)
 
-    def decide(self, file: str, route: int, caption: str | None = None, mask=None) -> Op:
+    def decide(self, file: str, route: int, caption: str | None = None, mask=None, crop=None, bucket=None) -> Op:
         """Queue a decision; a second key for a file still queued replaces its decision (in place)."""
         with self.lock:
             for op in self.ops:
                 if op.kind == DECIDE and op.file == file and not self._undo_after(op):
-                    op.route, op.caption = route, caption
+                    op.route, op.caption, op.crop, op.bucket = route, caption, crop, bucket
                     if mask is not None:
                         op.mask = mask
                     return op
-            op = Op(DECIDE, file, int(route), caption, mask)
+            op = Op(DECIDE, file, int(route), caption, mask, crop, bucket)
             self.ops.append(op)
             return op
 

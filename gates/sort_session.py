@@ -18,12 +18,11 @@ import io
 import logging
 import os
 import secrets
-import shutil
 import threading
 
 from . import heap, names, scan, sort_log
 from .comfy_paths import comfy_folder
-from .pauses import CANCEL, PauseError, RouteKind, UnknownPause, route_number, text_field
+from .pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
 from .sort_queue import DECIDE, DecisionQueue
 from .sort_queue import UNDO as UNDO_OP
 
@@ -80,6 +79,9 @@ class Session:
         self.decoding: set = set()
         self.previews: dict = {}                # file -> {path, ref, caption, width, height}, prepared ahead
         self.preparing: set = set()
+        self.temp_files: list = []              # full-size PNGs made for the MaskEditor ahead of the server
+        self.finishing = False                  # the folder's last key was taken; its save is on its way
+        self.undos_in_flight = 0                # undo ops taken by a gate, not yet applied to the log
 
     # ---- the folder -------------------------------------------------------------
     def listing(self) -> list:
@@ -120,16 +122,17 @@ class Session:
         p, self.pending = self.pending, None
         if p is not None:
             self.log.record(p["file"], p["fingerprint"], p["route"], p["label"], p["files"], p["mask"],
-                            p["caption_changed"])
+                            p["caption_changed"], crop=p.get("crop"), bucket=p.get("bucket"))
             _send({"state": "saved", "session": self.id, "folder": self.folder, "file": p["file"],
                    "route": p["route"], "label": p["label"], "queued": len(self.queue),
                    "counts": self.log.counts(self.files)})
 
-    def decide(self, route, label, mask=False, caption_changed=False, prompt_id=None) -> None:
+    def decide(self, route, label, mask=False, caption_changed=False, prompt_id=None, crop=None,
+               bucket=None) -> None:
         cur = self.current
         self.pending = {"file": cur["file"], "fingerprint": cur["fingerprint"], "route": route, "label": label,
                         "files": [], "mask": bool(mask), "caption_changed": bool(caption_changed),
-                        "prompt_id": prompt_id}
+                        "prompt_id": prompt_id, "crop": crop, "bucket": bucket}
 
     def remaining_after_current(self) -> int:
         cur = self.current["file"] if self.current else None
@@ -166,9 +169,13 @@ def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
     with _lock:
         session = _sessions.get(folder)
         if session is None or session.depth != depth:
+            if session is not None:
+                _release(session)
+                _by_id.pop(session.id, None)
             session = _sessions[folder] = Session(folder, depth)
             _by_id[session.id] = session
         session.flush_pending()
+        session.finishing = False
         _by_prompt.clear()
         _by_prompt[str(prompt_id)] = session
         session.prompt, session.extra = prompt, dict(extra or {})
@@ -183,9 +190,11 @@ def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
             raise SortDone(msg)
         todo = session.log.undecided(files)
         listed = set(files)
-        session.queue.drop_stale(lambda f: f in listed and not session.log.is_decided(f))
+        session.queue.drop_stale(lambda f: f in listed and (not session.log.is_decided(f)
+                                                            or _undo_queued_for(session, f)))
         if not todo:
             session.queue.clear()
+            _release(session)
             counts = ", ".join(f"{k} {v}" for k, v in session.log.counts(files).items())
             msg = f"Sort of {folder} is done: all {len(files)} images decided ({counts})"
             _tell("done", msg, session)
@@ -240,6 +249,17 @@ def _pool(name: str):
 
             _pools[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dataset-gates-{name}")
         return _pools[name]
+
+
+def _release(session: Session) -> None:
+    """The sort stopped or ended: its previews, decoded pixels and full-size PNGs go (caller holds _lock)."""
+    for entry in session.previews.values():
+        _remove(entry["path"])
+    session.previews.clear()
+    session.prefetched.clear()
+    for path in session.temp_files:
+        _remove(path)
+    session.temp_files.clear()
 
 
 def _send_ahead(session: Session, ahead: list, remaining: int) -> None:
@@ -341,7 +361,15 @@ def configure(session: Session, gate_id, routes: int, labels: list) -> None:
 def take_queued(session: Session):
     """The key already pressed for this prompt's image (or an undo / stop in its turn), else None."""
     with _lock:
-        return session.queue.take_for(session.current["file"]) if session.current else None
+        while session.current:
+            op = session.queue.take_for(session.current["file"])
+            if op is not None and op.kind == UNDO_OP:
+                session.undos_in_flight += 1
+            if op is None or op.kind != DECIDE or op.route <= session.routes:
+                return op
+            log.warning("Dataset Gates: a key for route %s dropped: the gate has %s routes now", op.route,
+                        session.routes)
+        return None
 
 
 def waiting(session: Session, pause) -> bool:
@@ -376,30 +404,44 @@ def dispatch(session: Session) -> bool:
                     HUB.attach(pause.node_id, pause.token, 0, op.mask)
                 HUB.answer({**base, "message": op.route, **({"caption": op.caption} if op.caption is not None else {})})
             elif op.kind == UNDO_OP:
+                session.undos_in_flight += 1
                 HUB.answer({**base, "message": UNDO})
             else:
                 HUB.answer({**base, "message": CANCEL})
                 stopped(session)
-        except PauseError as e:         # ended meanwhile (Cancel): the key is dropped with the run
+        except PauseError as e:
             log.warning("Dataset Gates: a sort key could not be applied: %s", e)
+            if op.kind == UNDO_OP:
+                session.undos_in_flight = max(0, session.undos_in_flight - 1)
+            if not (pause.ended or pause.stopped or pause.answered):   # still waiting: it stays answerable
+                session.waiting = pause
+                return False
         return True
 
 
 def stopped(session: Session) -> None:
+    """A Stop was applied: keys pressed after it are dropped (a new Run starts afresh), temp files go."""
+    with _lock:
+        session.queue.clear()
+        _release(session)
     _tell("stopped", f"Sort stopped: {len(session.log.order)} decisions of {session.folder} are logged; "
                      "Run resumes at the first image without one", session)
 
 
-def answered(session: Session, route: int, label: str, mask: bool, caption_changed: bool) -> None:
+def answered(session: Session, route: int, label: str, mask: bool, caption_changed: bool, crop=None,
+             bucket=None) -> None:
     """A route was chosen: remember it for the saver, queue the next image (or say the folder is done)."""
     from . import pause_server
 
     with _lock:
-        session.decide(route, label, mask, caption_changed, pause_server.current_prompt_id())
+        session.decide(route, label, mask, caption_changed, pause_server.current_prompt_id(), crop, bucket)
         left = session.remaining_after_current()
     if left:
         queue_again(session)
     else:
+        session.finishing = True             # an Undo pressed before its save is applied after it
+        with _lock:
+            _release(session)
         counts = session.log.counts(session.files)
         key = label or str(route)
         counts[key] = counts.get(key, 0) + 1
@@ -411,6 +453,7 @@ def undo(session: Session) -> dict | None:
     """Take the last decision back and queue the workflow again (it shows that image)."""
     with _lock:
         entry = session.log.undo_last()
+        session.undos_in_flight = max(0, session.undos_in_flight - 1)
     queue_again(session)
     return entry
 
@@ -433,8 +476,8 @@ def queue_again(session: Session) -> None:
 # ---- the page's side (the routes call these) ----------------------------------------------
 
 def by_id(session_id) -> Session:
-    with _lock:
-        session = _by_id.get(str(session_id or ""))
+    # No lock: this runs on the server's event loop, which must never wait for a sort's work.
+    session = _by_id.get(str(session_id or ""))
     if session is None:
         raise UnknownPause("no folder sort with this session id (reload the page, or press Run)")
     return session
@@ -452,11 +495,13 @@ def page_decide(session: Session, data: dict) -> dict:
     rel = _open_file(session, data)
     route = route_number(data.get("route"), session.routes)
     caption = text_field(data, "caption")
+    crop = crop_box(data.get("crop"), _size_of(session, rel)) if data.get("crop") is not None else None
+    bucket = bucket_name(data.get("bucket"))
     mask = _painted_ahead(data.get("mask_ref")) if data.get("mask_ref") is not None else None
     with _lock:
         if session.log.is_decided(rel) and not _undo_queued_for(session, rel):
             raise PauseError(f"{rel} is decided already: revisit it to change its route")
-        session.queue.decide(rel, route, caption, mask)
+        session.queue.decide(rel, route, caption, mask, crop, bucket)
         dispatch(session)
         queued = len(session.queue)
     prefetch_next(session)
@@ -465,7 +510,7 @@ def page_decide(session: Session, data: dict) -> dict:
 
 def _undo_queued_for(session: Session, rel: str) -> bool:
     """Will an undo op already queued take ``rel``'s decision back (so a key for it is welcome)?"""
-    undos = sum(1 for op in session.queue.ops if op.kind == UNDO_OP)
+    undos = sum(1 for op in session.queue.ops if op.kind == UNDO_OP) + session.undos_in_flight
     newest = session.log.order + ([session.pending["file"]] if session.pending else [])
     return bool(undos) and rel in newest[-undos:]
 
@@ -473,13 +518,16 @@ def _undo_queued_for(session: Session, rel: str) -> bool:
 def page_undo(session: Session) -> dict:
     """Undo: the newest decision, still queued (dropped at once) or applied (undone in its turn)."""
     with _lock:
-        if not len(session.queue) and not is_running(session):
+        direct = not len(session.queue) and not is_running(session)
+        if direct:
             session.flush_pending()           # nothing runs: undo now and show that image again
             entry = session.log.undo_last()
             if entry is None:
                 raise PauseError("nothing to undo: no decision of this folder is logged")
-            queue_again(session)
-            return {"undone": entry["file"], "where": "log"}
+    if direct:
+        queue_again(session)                  # outside the lock: it waits for the server's loop
+        return {"undone": entry["file"], "where": "log"}
+    with _lock:
         undos = sum(1 for op in session.queue.ops if op.kind == UNDO_OP)
         if not session.queue.newest_is_decision() and len(session.log.order) + bool(session.pending) <= undos:
             raise PauseError("nothing to undo: no decision of this folder is logged")
@@ -546,10 +594,30 @@ def _move_files(session: Session, rel: str, entry: dict, route: int) -> list:
             moved.append(dest)
         return moved
     for p in old:
-        dest = fileops.resolve_target(target, os.path.basename(p), "suffix")
-        shutil.move(p, dest)
-        moved.append(dest)
+        moved.append(_move(p, target))
     return moved
+
+
+def _move(src: str, folder: str) -> str:
+    """Move a file into ``folder`` under its name (a numeric suffix when taken), never overwriting and
+    never leaving half a file: a hard link then unlink, or across disks an atomic copy then unlink."""
+    import errno
+
+    from . import files as fileops
+
+    while True:
+        dest = fileops.resolve_target(folder, os.path.basename(src), "suffix")
+        try:
+            os.link(src, dest)
+        except FileExistsError:
+            continue                                  # taken meanwhile: the next suffix
+        except OSError as e:
+            if e.errno not in (errno.EXDEV, errno.EPERM, errno.ENOTSUP):
+                raise
+            with open(src, "rb") as f:
+                fileops.atomic_write_bytes(dest, f.read())
+        os.remove(src)
+        return dest
 
 
 def route_folder(session: Session, route: int) -> str | None:
@@ -585,7 +653,7 @@ def _route_into(prompt: dict, link, gate, seen=None) -> int | None:
 
 def is_running(session: Session) -> bool:
     """Does a prompt of this sort run or wait in ComfyUI's queue?"""
-    if session.waiting is not None or session.pending is not None:
+    if session.waiting is not None:
         return True
     try:
         from server import PromptServer
@@ -611,6 +679,18 @@ def decisions(session: Session) -> list:
             label = session.labels[op.route - 1] if op.route <= len(session.labels) else str(op.route)
             out.append({"file": op.file, "route": op.route, "label": label, "saved": False})
         return out
+
+
+def _size_of(session: Session, rel: str) -> tuple:
+    """(width, height) of an image as the loader puts it out (EXIF rotation applied), from its header."""
+    prepared = session.previews.get(rel)
+    if prepared:
+        return prepared["width"], prepared["height"]
+    from PIL import Image
+
+    with Image.open(os.path.join(session.folder, rel)) as im:
+        w, h = im.size
+        return (h, w) if im.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (w, h)
 
 
 def _painted_ahead(ref):
@@ -642,6 +722,8 @@ def full_image(session: Session, data) -> dict:
             buf = io.BytesIO()
             im.save(buf, "PNG", compress_level=1)       # fast: a temp file the editor reads once
             files.atomic_write_bytes(final, buf.getvalue())
+            with _lock:
+                session.temp_files.append(final)
         return {"ref": pause_server.file_ref(name, im.width, im.height)}
 
 
@@ -657,9 +739,12 @@ def thumbnail(session: Session, data) -> str:
     key = f"{session.folder}/{rel}/{sort_log.fingerprint(path)}/{size}"
     final = os.path.join(pause_server.preview_dir(), f"sortthumb_{hashlib.sha1(key.encode()).hexdigest()[:20]}.jpg")
     if not os.path.exists(final):
+        from . import files
+
         small, _ = small_image(path, size)
-        small.save(final + ".part", "JPEG", quality=imaging.THUMB_QUALITY)
-        os.replace(final + ".part", final)
+        buf = io.BytesIO()
+        small.save(buf, "JPEG", quality=imaging.THUMB_QUALITY)
+        files.atomic_write_bytes(final, buf.getvalue())   # two requests at once each write their own part
     return final
 
 
@@ -679,6 +764,13 @@ def saved(paths: list) -> None:
             return
         p["files"] = list(p["files"]) + [os.path.abspath(x) for x in paths]
         session.flush_pending()
+        again = session.finishing and bool(session.queue.ops) and session.queue.ops[0].kind == UNDO_OP
+        session.finishing = False
+        if again:                          # Undo pressed while the folder's last image was being saved
+            session.queue.ops.pop(0)
+            session.log.undo_last()
+    if again:
+        queue_again(session)
 
 
 def _tell(state, message, session=None, counts=None):

@@ -8,6 +8,7 @@
 import { CSS_PREFIX as P } from "./names.js";
 import { el } from "./util.js";
 import { button, routeButtons, showStatus } from "./panel_parts.js";
+import { CropBox } from "./crop_box.js";
 
 const STYLE_ID = `${P}style`;
 const WAITING_HEIGHT = 280;
@@ -111,6 +112,8 @@ export class GatePanel {
     this.hasMask = false;
     /** @type {HTMLTextAreaElement|null} */
     this.captionBox = null;
+    /** @type {CropBox|null} */
+    this.crop = null;
     this.idle();
   }
 
@@ -121,6 +124,7 @@ export class GatePanel {
 
   idle(text = "Waits here during a run: click a route to send the image on.") {
     clearTimeout(this.timer);
+    this.crop?.close();
     this.pause = null;
     this.message = "";
     this.hasMask = false;
@@ -150,6 +154,7 @@ export class GatePanel {
   /** @param {any} pause the show event / pending entry */
   show(pause) {
     clearTimeout(this.timer);
+    this.crop?.close();
     this.pause = pause;
     this.resolved = null;
     this.message = "";
@@ -204,6 +209,10 @@ export class GatePanel {
     });
     this.maskButton.addEventListener("click", () => this.actions.onMask());
     const stop = button("stop", "Stop", "End the run (key Esc)", () => this.actions.onStop());
+    if (pause.buckets?.length && (pause.batch ?? 1) <= 1) {
+      buttons.append(button("cropbutton", "Crop", "Frame the image on a training bucket (key C); a route "
+        + "then sends the crop of the full-resolution image", () => this.toggleCrop()));
+    }
     buttons.append(this.maskButton, stop);
     this.status = el("div", { className: `${P}status` });
     parts.push(buttons, this.status);
@@ -212,6 +221,21 @@ export class GatePanel {
     const b = pause.batch > 1 ? `batch of ${pause.batch}, ` : "";
     this.info = `${b}${pause.width}\u00d7${pause.height}`;
     this.tick();
+  }
+
+  /** Show the crop box over the preview, or take it away. */
+  toggleCrop() {
+    if (this.crop) return this.crop.close();
+    const p = this.pause;
+    const frameEl = /** @type {HTMLElement|null} */ (this.strip?.querySelector(`.${P}frame`) ?? null);
+    if (!p?.buckets?.length || !frameEl) return;
+    this.crop = new CropBox(frameEl, () => /** @type {HTMLImageElement} */ (frameEl.querySelector("img")),
+      { width: p.width, height: p.height, buckets: p.buckets, onClose: () => { this.crop = null; } });
+  }
+
+  /** The crop an answer carries (none without a crop box). */
+  cropField() {
+    return this.crop ? this.crop.value() : {};
   }
 
   /** The status line; with a deadline it counts down, once a second. */

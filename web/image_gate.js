@@ -92,7 +92,7 @@ registerView({
 
 /** Send the shown image down route `n`. @param {GatePanel} panel @param {number} n */
 function routeTo(panel, n) {
-  if (panel.pause) answer(panel, { message: n, ...captionField(panel) });
+  if (panel.pause) answer(panel, { message: n, ...captionField(panel), ...panel.cropField() });
 }
 
 /** @param {GatePanel} panel */
@@ -214,6 +214,7 @@ function act(what) {
   const panel = node && panelOf(node);
   if (!(panel instanceof GatePanel) || !panel.pause) return false;
   if (what === "mask") openMask(node);
+  else if (what === "crop") panel.toggleCrop();
   else if (what === "stop") answer(panel, { message: CANCEL });
   else {
     if (Number(what) > (panel.pause.routes ?? 0)) return false;
@@ -229,15 +230,24 @@ const COMMANDS = [
   })),
   { id: `${COMMAND_PREFIX}Stop`, label: "Image Gate: Stop", what: "stop", key: null },
   { id: `${COMMAND_PREFIX}EditMask`, label: "Image Gate: Edit mask", what: "mask", key: null },
+  { id: `${COMMAND_PREFIX}Crop`, label: "Image Gate: Crop to a bucket", what: "crop", key: null },
 ];
 
 // Esc and M are core keys (exit subgraph, model library), so they are taken
 // here, in the capture phase, only while a gate waits; the Stop and Edit-mask
 // commands can be bound to any other key as well.
-const CORE_KEYS = { Escape: "stop", m: "mask", M: "mask" };
+const CORE_KEYS = { Escape: "stop", m: "mask", M: "mask", c: "crop", C: "crop" };
 
 window.addEventListener("keydown", (ev) => {
-  if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typing(ev.target)) return;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
+  const gate = activeGate();
+  const panel = gate && !sortInFront() && !editorOpen() ? panelOf(gate) : null;
+  if (panel instanceof GatePanel && panel.crop?.key(ev)) {   // a crop box takes arrows, [ ], C and Esc
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    return;
+  }
+  if (ev.repeat) return;
   const what = /** @type {any} */ (CORE_KEYS)[ev.key];
   if (what !== undefined && activeGate() && act(what)) {
     ev.preventDefault();

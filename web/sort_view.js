@@ -14,6 +14,7 @@ import { api } from "../../scripts/api.js";
 import { CSS_PREFIX as P, EVENTS, ROUTES } from "./names.js";
 import { GatePanel } from "./gate_panel.js";
 import { button, routeButtons } from "./panel_parts.js";
+import { CropBox } from "./crop_box.js";
 import { el, post, typing, warn } from "./util.js";
 
 const STYLE_ID = `${P}sort-style`;
@@ -154,6 +155,10 @@ class SortView {
     this.labels = pause.labels ?? [];
     this.routes = pause.routes ?? this.labels.length;
     this.captionShown = typeof pause.caption === "string";
+    /** @type {number[][]} the buckets a crop snaps to */
+    this.buckets = pause.buckets ?? [];
+    /** @type {CropBox|null} */
+    this.crop = null;
     /** @type {Shown[]} prepared images, in the order the server will ask them */
     this.ahead = [];
     this.remaining = s.remaining ?? 0;
@@ -172,6 +177,8 @@ class SortView {
     /** @type {Promise<any>} each key's request leaves after the one before it: the server gets them in order */
     this.posting = Promise.resolve();
     this.live = true;
+    this.stopping = false;
+    this.finished = "";
     this.message = "";
     this.build();
     views.set(this.session, this);
@@ -218,8 +225,11 @@ class SortView {
       "Paint a mask on this image in ComfyUI's MaskEditor (key M); it goes out with the route", () => this.mask());
     const stop = button("stop", "Stop", "End the sort once the decisions made are saved (key Esc); Run resumes it",
       () => this.stop());
+    const crop = button("cropbutton", "Crop", "Frame this image on a training bucket (key C); its route key "
+      + "sends the crop", () => this.toggleCrop());
     this.buttons = el("div", { className: `${P}buttons` },
-      [...routeButtons(this.labels, (n) => this.route(n)), this.maskButton, stop]);
+      [...routeButtons(this.labels, (n) => this.route(n)), ...(this.buckets.length ? [crop] : []), this.maskButton,
+        stop]);
     this.status = el("div", { className: `${P}status` });
     this.decisionsRow = el("div", { className: `${P}decisions`, title: "Decisions so far: click one to see it "
       + "again and give it another route" });
@@ -235,6 +245,7 @@ class SortView {
     this.counts = s.counts ?? this.counts;
     this.setAhead(s.ahead ?? [], s.remaining ?? this.remaining);
     if (!this.screen && !this.sent.has(s.file)) {
+      this.finished = "";
       this.decided = s.index - 1;
       this.put({ file: s.file, preview: pause.previews?.[0], caption: pause.caption ?? "",
         width: pause.width, height: pause.height });
@@ -274,6 +285,9 @@ class SortView {
       }
       this.counts = d.counts ?? this.counts;
       this.render();
+    } else if (d.state === "done" && this.history.length) {
+      this.finished = d.message;                 // the view stays: Undo can still take the last one back
+      this.render();
     } else if (d.message) {
       this.end(d.message, d.state);
     }
@@ -289,6 +303,7 @@ class SortView {
   /** A route key or button: the image on screen takes route `n`, and the next one shows at once. @param {number} n */
   route(n) {
     if (!this.live || n < 1 || n > this.routes) return false;
+    if (this.stopping) return true;                  // Stop was pressed: later keys would be dropped
     if (this.revisit) return this.reroute(n);
     const shown = this.screen;
     if (!shown) {                      // nothing prepared on screen: the key is not taken for an unseen image
@@ -298,7 +313,8 @@ class SortView {
     const caption = this.drafts.get(shown.file);
     const body = { session: this.session, file: shown.file, route: n,
       ...(caption !== undefined && caption !== (shown.caption ?? "") ? { caption } : {}),
-      ...(this.masks.has(shown.file) ? { mask_ref: this.masks.get(shown.file) } : {}) };
+      ...(this.masks.has(shown.file) ? { mask_ref: this.masks.get(shown.file) } : {}),
+      ...(this.crop ? this.crop.value() : {}) };
     const d = { file: shown.file, route: n, label: this.labels[n - 1] ?? String(n), saved: false,
       src: shown.src ?? (shown.preview ? this.url(shown.preview) : undefined), caption: caption ?? shown.caption };
     this.history.push(d);
@@ -306,10 +322,22 @@ class SortView {
     this.decided += 1;
     this.counts = { ...this.counts };
     this.addItem(d);
-    this.send(ROUTES.sortDecide, body);
+    this.send(ROUTES.sortDecide, body).then((r) => { if (!r?.ok) this.resync(); });
     this.screen = null;
     this.advance();
     return true;
+  }
+
+  /** A key was refused or lost: take the server's view of the decisions again, so both agree. */
+  async resync() {
+    for (const h of this.history) h.item?.remove();
+    this.history = [];
+    this.sent = new Set();
+    this.revisit = null;
+    await this.loadLog();
+    this.decided = this.history.length;
+    this.screen = null;
+    this.advance();
   }
 
   /** Show the first prepared image nobody has decided yet, or say why there is none. */
@@ -321,23 +349,29 @@ class SortView {
   }
 
   undo() {
-    if (!this.live) return;
+    if (!this.live || this.stopping) return;
     if (this.revisit) this.closeRevisit();
     const last = this.history.pop();
     if (!last) return this.say("Nothing to undo");
     last.item?.remove();
     this.sent.delete(last.file);
     this.decided = Math.max(0, this.decided - 1);
-    this.send(ROUTES.sortUndo, { session: this.session });
+    this.finished = "";
+    this.send(ROUTES.sortUndo, { session: this.session }).then((r) => { if (!r?.ok) this.resync(); });
     const back = this.ahead.find((a) => a.file === last.file);
-    this.put(back ?? { file: last.file, src: last.src ?? this.thumbUrl(last.file, "large"), caption: last.caption });
+    // the preview of a decided image may be gone already: the server makes a large thumbnail on demand
+    this.put(back ?? { file: last.file, src: this.thumbUrl(last.file, "large"), caption: last.caption });
   }
 
   stop() {
-    if (!this.live) return;
+    if (!this.live || this.stopping) return;
+    this.stopping = true;
     const left = this.history.filter((h) => !h.saved).length;
     this.say(left ? `Stopping once ${left} decision${left > 1 ? "s are" : " is"} saved\u2026` : "Stopping\u2026");
-    this.send(ROUTES.sortStop, { session: this.session });
+    this.send(ROUTES.sortStop, { session: this.session }).then((r) => {
+      if (r?.data?.stopped) this.end("\u25a0 stopped", "stopped");        // nothing was running
+      else if (!r?.ok) this.stopping = false;
+    });
   }
 
   /** Edit mask: on the server's own pause when it shows this image, else on the file itself (the mask
@@ -345,7 +379,12 @@ class SortView {
   async mask() {
     const p = this.panel.pause;
     if (this.revisit) return this.say("A revisited image keeps its mask: Esc returns to the sort");
-    if (p && sortOf(p)?.file === this.shownFile()) return this.panel.sortActions.onMask();
+    if (p && sortOf(p)?.file === this.shownFile()) {
+      // the next key waits for this mask to reach the pause, or the pause would end without it
+      const done = this.panel.sortActions.onMask();
+      this.posting = this.posting.then(() => done, () => {});
+      return done;
+    }
     const file = this.shownFile();
     if (!file) return;
     try {
@@ -381,10 +420,11 @@ class SortView {
   /** @param {Decision} d */
   openRevisit(d) {
     if (!this.live) return;
+    this.crop?.close();
     if (this.revisit) this.revisit.item?.classList.remove(`${P}revisited`);
     this.revisit = d;
     d.item?.classList.add(`${P}revisited`);
-    this.showImage(d.src ?? this.thumbUrl(d.file, "large"), d.file);
+    this.showImage(this.thumbUrl(d.file, "large"), d.file);
     this.render();
   }
 
@@ -399,15 +439,26 @@ class SortView {
   /** @param {number} n */
   reroute(n) {
     const d = /** @type {Decision} */ (this.revisit);
-    const from = d.label;
+    const [from, fromRoute] = [d.label, d.route];
     d.route = n;
     d.label = this.labels[n - 1] ?? String(n);
     this.drawItem(d);
     this.send(ROUTES.sortReroute, { session: this.session, file: d.file, route: n }).then((r) => {
-      if (r?.ok) this.say(`${d.file}: ${from} \u2192 ${d.label}`);
+      if (r?.ok) return this.say(`${d.file}: ${from} \u2192 ${d.label}`);
+      [d.route, d.label] = [fromRoute, from];          // refused (being saved, say): it keeps its route
+      this.drawItem(d);
     });
     this.closeRevisit();
     return true;
+  }
+
+  // ---- framing a crop -------------------------------------------------------------------
+  toggleCrop() {
+    if (this.crop) return this.crop.close();
+    const shown = this.screen;
+    if (!shown?.width || !shown.height || !this.buckets.length || this.revisit) return;
+    this.crop = new CropBox(this.frame, () => this.img, { width: shown.width, height: shown.height,
+      buckets: this.buckets, onClose: () => { this.crop = null; } });
   }
 
   // ---- the culling view ----------------------------------------------------------------
@@ -432,6 +483,7 @@ class SortView {
   // ---- drawing -----------------------------------------------------------------------------
   /** @param {Shown} entry */
   put(entry) {
+    this.crop?.close();                          // a crop box frames one image
     this.screen = entry;
     const src = entry.src ?? (entry.preview ? this.url(entry.preview) : "");
     entry.src = src;
@@ -473,9 +525,10 @@ class SortView {
     this.img.style.visibility = waiting ? "hidden" : "";
     if (waiting) {
       const left = this.remaining - this.ahead.filter((a) => this.sent.has(a.file)).length;
-      this.note.textContent = left > 0 || this.decided < this.count
-        ? "Preparing the next image\u2026 (keys wait for it)" : `All ${this.count} images decided \u00b7 saving\u2026`;
-      this.panel.root.dataset.sortState = "preparing";
+      this.note.textContent = this.finished ? `${this.finished} \u00b7 Undo takes the last one back`
+        : left > 0 || this.decided < this.count ? "Preparing the next image\u2026 (keys wait for it)"
+          : `All ${this.count} images decided \u00b7 saving\u2026`;
+      this.panel.root.dataset.sortState = this.finished ? "done" : "preparing";
     } else if (this.live) this.panel.root.dataset.sortState = this.revisit ? "revisit" : "showing";
     const file = this.shownFile();
     const pause = this.panel.pause;
@@ -577,12 +630,14 @@ class SortView {
   act(what) {
     if (what === "cull") { this.toggleCull(); return true; }
     if (what === "escape") {
-      if (this.host) this.toggleCull();
+      if (this.crop) this.crop.close();              // Esc cancels a crop box first, then leaves the view
+      else if (this.host) this.toggleCull();
       else if (this.revisit) this.closeRevisit();
       else this.stop();
       return true;
     }
     if (what === "undo") { this.undo(); return true; }
+    if (what === "crop") { this.toggleCrop(); return true; }
     if (what === "mask") { this.mask(); return true; }
     return this.route(Number(what));
   }
@@ -594,14 +649,21 @@ function keyAction(ev) {
   if (ev.key === "Escape") return "escape";
   if (ev.key === "f" || ev.key === "F") return "cull";
   if (ev.key === "m" || ev.key === "M") return "mask";
+  if (ev.key === "c" || ev.key === "C") return "crop";
   if (/^[0-9]$/.test(ev.key)) return ev.key === "0" ? "10" : ev.key;
   return null;
 }
 
 /** The sort keys go to the view in front, before the frontend's own keys see them. */
 function onKey(/** @type {KeyboardEvent} */ ev) {
-  if (!focused?.live || ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || typing(ev.target)) return;
+  if (!focused?.live || ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
   if (document.querySelector(`.${P}big`) || !focused.panel.root.isConnected) return;
+  if (focused.crop?.key(ev)) {                       // a crop box takes arrows, [ ], C and Esc first
+    ev.preventDefault();
+    ev.stopImmediatePropagation();
+    return;
+  }
+  if (ev.repeat) return;
   const what = keyAction(ev);
   if (what == null) return;
   if (/** @type {any} */ (ev).dsgTaken || focused.act(what)) {

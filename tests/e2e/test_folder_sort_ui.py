@@ -61,6 +61,11 @@ def wait_for(check, timeout=30.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def pending_file(api):
+    pending = api.pending()
+    return pending[0]["sort"]["file"] if pending else None
+
+
 def burst(page, keys, gap=0.07):
     for k in keys:
         page.page.keyboard.press(k)
@@ -112,7 +117,7 @@ def test_a_burst_of_six_keys_decides_the_first_six_in_order_and_the_seventh_wait
     assert live_decisions(server, folder) == [(f, 1) for f in ORDER[:6]]
     decided = [e["file"] for e in log_entries(server, folder) if e.get("type") == "decision"]
     assert decided == ORDER[:6]                               # in order, none twice
-    wait_for(lambda: api.pending() and api.pending()[0]["sort"]["file"] == ORDER[6], what="the 7th image's pause")
+    wait_for(lambda: pending_file(api) == ORDER[6], what="the 7th image's pause")
     time.sleep(0.5)
     assert len(live_decisions(server, folder)) == 6          # the seventh waits for its key
     assert sorted(os.listdir(server.folder(f"output/{out}/keep"))) == sorted(
@@ -183,7 +188,7 @@ def test_the_culling_view_opens_with_f_routes_by_key_and_closes_with_esc(server,
     wait_for(lambda: not panel.cull_open(), what="the culling view to close")
     panel.wait_all_saved()
     assert live_decisions(server, folder) == [(ORDER[0], 1), (ORDER[1], 2)]
-    wait_for(lambda: api.pending() and api.pending()[0]["sort"]["file"] == ORDER[2], what="image 3's pause")
+    wait_for(lambda: pending_file(api) == ORDER[2], what="image 3's pause")
     time.sleep(0.3)
     assert api.pending(), "Esc in the culling view must not stop the sort"
     page.page.locator(panel.cull_button).first.click()        # the button opens it too

@@ -76,6 +76,19 @@ class GatePanel:
     badge = f"{PANEL} .{P}badge"
     resolved = f"{PANEL} .{P}resolved"
     run_again = f"{PANEL} button.{P}run"
+    crop_box = f"{PANEL} .{P}cropbox"
+    crop_button = f"{PANEL} button.{P}cropbutton"
+
+    def crop_shown(self) -> bool:
+        return self.page.js(f"() => !!document.querySelector('{self.crop_box}')")
+
+    def crop_value(self):
+        """The crop box as the answer would carry it ({x, y, width, height} in source pixels), or None."""
+        return self.page.js(f"() => {{ const b = document.querySelector('{self.crop_box}');"
+                            " return b ? JSON.parse(b.dataset.box) : null; }")
+
+    def crop_bucket(self) -> str:
+        return self.page.js(f"() => document.querySelector('{self.crop_box} span')?.textContent ?? ''")
 
     def __init__(self, page):
         self.page = page                      # harness.fixtures.Page

@@ -123,6 +123,21 @@ def test_listening_beyond_loopback_refuses_outside_folders_and_accepts_listed_ro
     add(p, "DatasetSummary", folder=outside, depth=-1, relative_to="output", min_size=0, duplicates="off")
     end = run(client, p)
     assert end["type"] == "execution_error" and outside in end["data"]["exception_message"]
+    # Dataset Export: the target obeys the savers' rule (and a source the loader's)
+    for source, target in ((srv.folder("input/src_lan"), os.path.join(outside, "export")),
+                           (os.path.join(outside, "src"), os.path.join(allowed, "export"))):
+        p = {}
+        add(p, "DatasetExport", source=source, target=target, layout="kohya", name="x", repeats=1,
+            caption_ext=".txt", uncaptioned="include", masks="auto", on_conflict="error", dry_run=False)
+        end = run(client, p)
+        assert end["type"] == "execution_error" and outside in end["data"]["exception_message"], end
+    assert all_files(outside) == before and not os.path.exists(os.path.join(allowed, "export"))
+    p = {}
+    add(p, "DatasetExport", source=srv.folder("input/src_lan"), target=os.path.join(allowed, "export"),
+        layout="kohya", name="x", repeats=1, caption_ext=".txt", uncaptioned="include", masks="auto",
+        on_conflict="error", dry_run=False)
+    assert run(client, p)["type"] == "execution_success"
+    assert all_files(os.path.join(allowed, "export")) == ["1_x/a.png", "1_x/a.txt", "manifest.jsonl"]
 
     # under the listed root everything works
     dataset(os.path.join(allowed, "src"))

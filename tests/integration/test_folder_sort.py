@@ -43,6 +43,12 @@ def live(entries) -> list:
     return list(out.items())
 
 
+def pending_file(client):
+    """The file the waiting sort pause shows (None when nothing waits)."""
+    pending = client.pending()
+    return pending[0]["sort"]["file"] if pending else None
+
+
 def next_show(client, mark, timeout=60):
     return client.wait_gate(since=mark, timeout=timeout)
 
@@ -309,7 +315,7 @@ def test_keys_sent_ahead_of_the_server_are_applied_in_order_and_bad_ones_get_4xx
     deadline = time.time() + 60
     while time.time() < deadline:
         entries = live(log_of(comfy, folder)[1])
-        if len(entries) >= 4 and client.pending() and client.pending()[0]["sort"]["file"] == ORDER[4]:
+        if len(entries) >= 4 and pending_file(client) == ORDER[4]:
             break
         time.sleep(0.2)
     assert entries == list(zip(ORDER[:4], routes[:4]))
@@ -365,4 +371,60 @@ def test_a_mask_painted_ahead_of_the_server_goes_with_the_key(comfy, client):
         a = np.asarray(m.convert("L"))
     assert a.shape == (h, w) and a[:, : w // 2 - 1].min() == 255 and a[:, w // 2 + 1:].max() == 0
     assert not os.path.exists(comfy.folder(f"output/{out}/keep/cat_01.mask.png"))
+    client.reset()
+
+
+def test_undo_of_an_applied_key_then_a_new_key_for_that_image_is_not_lost(comfy, client):
+    """Undo when the newest key is applied already (an undo op in its turn), then at once a new key for
+    the same image: the image gets the new route, nothing hangs, no key is lost."""
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out)
+    mark = client.mark()
+    client.queue(g.prompt())
+    sid = next_show(client, mark)["sort"]["session"]
+    assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[0], "route": 1})[0] == 200
+    deadline = time.time() + 60                               # applied and saved; image 2 waits
+    while time.time() < deadline and not (pending_file(client) == ORDER[1]):
+        time.sleep(0.05)
+    assert client.post(names.ROUTE_SORT_UNDO, {"session": sid})[0] == 200
+    status, data = client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[0], "route": 2})
+    assert status == 200, data
+    assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[1], "route": 3})[0] == 200
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        entries = live(log_of(comfy, folder)[1])
+        if len(entries) >= 2 and pending_file(client) == ORDER[2]:
+            break
+        time.sleep(0.1)
+    assert entries == [(ORDER[0], 2), (ORDER[1], 3)]
+    assert os.path.isfile(comfy.folder(f"output/{out}/reject/cat_01.png"))
+    assert not os.path.exists(comfy.folder(f"output/{out}/keep/cat_01.png"))
+    client.reset()
+
+
+def test_a_crop_sent_with_a_sort_key_is_in_the_log_and_saved_losslessly(comfy, client):
+    folder, out = new_dataset(comfy)
+    g = SortGraph(folder, out, fmt="original")
+    mark = client.mark()
+    client.queue(g.prompt())
+    sid = next_show(client, mark)["sort"]["session"]
+    with Image.open(os.path.join(SAMPLE, ORDER[1])) as im:               # cat_02.jpg
+        w, h = im.size
+        source = np.asarray(im.convert("RGB"))
+    crop = {"x": 8, "y": 4, "width": 128, "height": 96}
+    bad = {"session": sid, "file": ORDER[1], "route": 2, "crop": {"x": w - 10, "y": 0, "width": 128, "height": 96}}
+    assert client.post(names.ROUTE_SORT_DECIDE, bad)[0] == 400
+    assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[0], "route": 1})[0] == 200
+    assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[1], "route": 2, "crop": crop,
+                                                 "bucket": "1024x768"})[0] == 200
+    deadline = time.time() + 60
+    while time.time() < deadline and len(live(log_of(comfy, folder)[1])) < 2:
+        time.sleep(0.1)
+    entry = [e for e in log_of(comfy, folder)[1] if e["type"] == "decision" and e["file"] == ORDER[1]][0]
+    assert entry["crop"] == crop and entry["bucket"] == "1024x768"
+    saved_png = comfy.folder(f"output/{out}/reject/cat_02.png")             # a JPEG cut: lossless PNG
+    with Image.open(saved_png) as im:
+        assert im.size == (128, 96)
+        got = np.asarray(im.convert("RGB"))
+    assert np.abs(got.astype(int) - source[4:100, 8:136].astype(int)).max() <= 1
     client.reset()

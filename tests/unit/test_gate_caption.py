@@ -116,7 +116,8 @@ def test_mask_source_prefers_what_happened_at_this_pause():
 
 def test_caption_input_and_keep_mask_are_optional_and_appended():
     opt = gate.ImageGate.INPUT_TYPES()["optional"]
-    assert list(opt)[-2:] == ["caption", "keep_mask"]
+    # appended after every older input (saved workflows keep their widget values): then the crop's buckets
+    assert list(opt)[-5:] == ["caption", "keep_mask", "bucket_resolution", "bucket_divisible", "bucket_list"]
     assert opt["caption"][0] == "STRING" and opt["caption"][1]["forceInput"] is True
     assert opt["keep_mask"][0] == "BOOLEAN" and opt["keep_mask"][1]["default"] is False
     assert gate.ImageGate.RETURN_NAMES.index("caption") == 11
