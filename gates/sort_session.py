@@ -321,6 +321,16 @@ def _prepare_previews(session: Session, todo: list) -> None:
             log.exception("Dataset Gates: preparing the preview of %s failed", rel)
 
 
+def _previews_first(session: Session, longest: float = 2.0) -> None:
+    """Let the previews the person is about to see be made first: on two cores a full decode of a big
+    file beside them would slow them down, and the person waits for previews, not for saves."""
+    import time
+
+    deadline = time.monotonic() + longest
+    while session.preparing and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _decode_ahead(session: Session, todo: list) -> None:
     from PIL import Image
 
@@ -328,6 +338,7 @@ def _decode_ahead(session: Session, todo: list) -> None:
     from .originals import file_fingerprint
 
     for rel in todo:
+        _previews_first(session)
         try:
             fingerprint = file_fingerprint(os.path.join(session.folder, rel))   # before the bytes are read
             with Image.open(os.path.join(session.folder, rel)) as im:
