@@ -6,12 +6,34 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import access, scan
+from . import access, samples, scan
 from .comfy_paths import comfy_folder
 from .imaging import alpha_mask
 from .names import CATEGORY
 
 MODES = ["index", "sort"]
+FOLDER_TOOLTIP = ("Folder of images: an absolute path, or relative to ComfyUI's input folder. "
+                  "'dataset_gates_sample' is the pack's own sample dataset when input/ has no folder of that name.")
+
+
+def source_folder(folder) -> str:
+    """The folder to read: absolute, relative to ComfyUI's input folder, or the shipped sample
+    (``samples``); refused by the access policy when it may not be read."""
+    return access.check(samples.resolve_input_folder(folder, comfy_folder("input")), read=True)
+
+
+def source_fingerprint(folder, depth) -> str:
+    """What IS_CHANGED compares: the folder's listing and files ('none' when there is nothing to list)."""
+    path = samples.resolve_input_folder(folder, comfy_folder("input")) if str(folder or "").strip() else ""
+    if path and not access.allowed(path, read=True):
+        path = ""                                     # loading raises the refusal; don't list the folder
+    return scan.fingerprint(path, depth) if path else "none"
+
+
+def check_files(path: str, rel: str) -> None:
+    """An image and its caption may be read (a link out of an allowed folder counts as outside)."""
+    for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
+        access.check(p, what, read=True)
 
 
 def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +99,7 @@ class FolderImageLoader:
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {
-            "folder": ("STRING", {"default": "", "tooltip": "Folder of images: an absolute path, or relative "
-                                                             "to ComfyUI's input folder."}),
+            "folder": ("STRING", {"default": "", "tooltip": FOLDER_TOOLTIP}),
             "index": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFF, "control_after_generate": True,
                               "tooltip": "Which image (0 = first, natural order). 'increment' advances per run."}),
             "depth": ("INT", {"default": 0, "min": -1, "max": 64,
@@ -93,15 +114,12 @@ class FolderImageLoader:
     def IS_CHANGED(cls, folder, index, depth, mode="index", **_):
         if mode == "sort":
             return float("nan")                       # the next undecided image: never the cached one
-        path = scan.resolve_folder(folder, comfy_folder("input")) if str(folder or "").strip() else ""
-        if path and not access.allowed(path):
-            path = ""                                 # load() raises the refusal; don't list the folder
-        return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
+        return f"{index}:{depth}:{source_fingerprint(folder, depth)}"
 
     def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None):
         import torch
 
-        path = access.check(scan.resolve_folder(folder, comfy_folder("input")))
+        path = source_folder(folder)
         arrays = None
         if mode == "sort":
             from . import pause_server, sort_session
@@ -113,8 +131,7 @@ class FolderImageLoader:
         else:
             files = scan.list_images(path, depth)
             rel = scan.pick(files, int(index), path)
-        for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
-            access.check(p, what)                     # a link out of an allowed folder counts as outside
+        check_files(path, rel)
         rgb, mask = expand_arrays(*arrays) if arrays else load_file(os.path.join(path, rel))
         if mode == "sort":
             sort_session.prefetch_next(session)
