@@ -1,7 +1,8 @@
 """Every file in example_workflows/ opened as a person opens it, on every frontend variant: from the
 Templates dialog (Templates > comfyui-dataset-gates > the card) and from the Workflows sidebar
 (where `make demo` puts it). Loading must raise no alert, no dialog, no warning or error toast
-and log no console error (any, not only ours), and the graph must hold the file's nodes."""
+and log no console error (any, not only ours), and the graph must hold the file's nodes. Nothing is
+copied into input/: the examples read the samples the pack ships."""
 import json
 import os
 import time
@@ -11,7 +12,6 @@ import pytest
 
 from harness.comfy import PACK_NAME, REPO, default_backend
 from harness.fixtures import describe_frontend
-from harness.sample import install_sample
 from harness.workflows_ui import WorkflowOpener
 
 EXAMPLES = os.path.join(REPO, "example_workflows")
@@ -54,7 +54,6 @@ def loaded_cleanly(opener, text) -> list:
 
 
 def open_from_templates(new_page, server, name, text=None) -> list:
-    install_sample(server.folder("input"))             # the images the examples load, as in `make demo`
     page = new_page(server)
     opener = WorkflowOpener(page, ours=PACK_NAME)
     if text is not None:
@@ -65,7 +64,6 @@ def open_from_templates(new_page, server, name, text=None) -> list:
 
 def open_from_sidebar(new_page, server, title, text) -> list:
     put_in_workflows_folder(server, title, text)       # before the page: as `make demo` does
-    install_sample(server.folder("input"))
     page = new_page(server)
     opener = WorkflowOpener(page, ours=PACK_NAME)
     opener.open_from_sidebar(title)
