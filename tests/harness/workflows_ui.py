@@ -1,14 +1,16 @@
-"""Page object: open a workflow the way a person does (Templates dialog, Workflows sidebar) and
-collect everything the frontend complained about while it loaded.
+"""Page object: open a workflow the way a person does (Templates dialog, Workflows sidebar), collect
+everything the frontend complained about while it loaded, and press Run.
 
 Selectors that work on frontends 1.32.9, 1.49.6 and 1.58.1 (and Nodes 2.0): the sidebar buttons
 have a ``*-tab-button`` class (1.32.9, 1.49.6) or data-testid (1.58.1); the Templates dialog
 lists a custom node pack under its folder name and each card has data-testid
 ``template-workflow-<name>``; the Workflows sidebar shows a saved file as ``<name>.json``
-(1.32.9) or ``<name>`` (newer) under ``.comfyui-workflows-browse``.
+(1.32.9) or ``<name>`` (newer) under ``.comfyui-workflows-browse``. The Run button has data-testid
+``queue-button``: on a split button's root (1.32.9) or on the button itself (1.49.6, 1.58.1).
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
@@ -18,6 +20,10 @@ from .fixtures import IGNORED_CONSOLE, Page
 # Console noise besides IGNORED_CONSOLE: frontends from 1.5x poll /api/jobs, which ComfyUI 0.3.75
 # does not have; they log the 404 as a JobsApiError.
 NOISE = re.compile(f"{IGNORED_CONSOLE.pattern}|JobsApiError")
+# The same noise as failed requests to the server, and the Workflows sidebar's look for an index
+# file that a workflows folder need not have. Any other failed request counts: the console says
+# only "Failed to load resource" (in IGNORED_CONSOLE), the request names what was missing.
+NOISE_REQUESTS = re.compile(r"/api/jobs\b|/user\.css\b|/userdata/workflows%2F\.index\.json\b")
 
 # Records every toast and dialog the frontend adds to the page from now on (the elements, so
 # their text can be read when asked, even after they were closed).
@@ -61,6 +67,7 @@ class WorkflowOpener:
     toast = f".p-toast-message, {issues}"
     bad_toast = f".p-toast-message-error, .p-toast-message-warn, {issues}"
     dialog = ".p-dialog, [role=dialog], [role=alertdialog]"
+    run_button = "button[data-testid=queue-button]:visible, [data-testid=queue-button] > button:first-child:visible"
 
     def __init__(self, page: Page, ours: str = ""):
         self.page = page
@@ -80,7 +87,9 @@ class WorkflowOpener:
         d.dismiss()
 
     def _on_response(self, r):
-        if r.status >= 400 and self._ours and self._ours in r.url:
+        ours = bool(self._ours) and self._ours in r.url
+        served = r.url.startswith(self.page.server.url + "/") and not NOISE_REQUESTS.search(r.url)
+        if r.status >= 400 and (ours or served):
             self.failed.append(f"HTTP {r.status} {r.url}")
 
     def card(self, name: str) -> str:
@@ -142,7 +151,27 @@ class WorkflowOpener:
         self.page.page.route(f"**/workflow_templates/{pack}/{name}.json",
                              lambda route: route.fulfill(status=200, content_type="application/json", body=text))
 
+    # -- running ------------------------------------------------------------------------------------
+
+    def press_run(self):
+        """The toolbar's Run button (the frontend's Comfy.QueuePrompt)."""
+        self.page.page.locator(self.run_button).first.click()
+
     # -- what loaded ------------------------------------------------------------------------------
+
+    def problems_loading(self, text: str, settle: float = 1.0) -> list:
+        """Once the workflow ``text`` (as opened) is on the canvas: what the frontend complained about
+        since watch(), and whether the graph holds the file's nodes and links."""
+        wf = json.loads(text)
+        got = self.wait_loaded(wf)
+        time.sleep(settle)                           # a late toast or console error still counts
+        problems = self.trouble()
+        want = Counter(n["type"] for n in wf["nodes"])
+        if got != want:
+            problems.append(f"node types {dict(got)} != the file's {dict(want)}")
+        elif self.link_count() != len(wf["links"]):
+            problems.append(f"{self.link_count()} links != the file's {len(wf['links'])}")
+        return problems
 
     def wait_loaded(self, workflow: dict, timeout: float = 30):
         """Wait until the page's graph has the workflow's node types (as a multiset); return them."""
