@@ -5,6 +5,7 @@ Stop ends it, and nothing was written outside ComfyUI's output and temp folders:
 in the pack, not anywhere else in ComfyUI's base folder (its own user/ folder aside: the page's
 settings and the database)."""
 import os
+import re
 import time
 
 import pytest
@@ -20,6 +21,8 @@ EXAMPLES = os.path.join(REPO, "example_workflows")
 NAMES = sorted(f[:-len(".json")] for f in os.listdir(EXAMPLES) if f.endswith(".json"))
 # Where ComfyUI may write while a template runs; user/ is ComfyUI's own (settings, workflows, db),
 # server.log the harness's.
+# The batch example as it was: its Load Image values are files that only `make demo` copied.
+NEEDS_INPUT = os.path.join(REPO, "tests", "data", "pick_from_batch.load_image.json")
 MAY_CHANGE = ("output", "temp", "user", "server.log")
 ENDS = ("execution_success", "execution_interrupted", "execution_error")
 
@@ -137,6 +140,19 @@ def test_the_template_runs_to_its_pause_in_a_bare_comfyui(bare, new_page, name):
     assert problems == [], "running the template:\n" + "\n".join(problems)
     written = changes(before, snapshot(bare.base))
     assert written == [], "written outside output/ and temp/:\n" + "\n".join(written)
+
+
+def test_the_check_sees_a_template_that_needs_files_in_input(server, new_page):
+    """So the test above can fail on every frontend: the batch example as it was before it read the
+    shipped sample (core Load Image nodes naming files that only `make demo` copied into input/)."""
+    with open(NEEDS_INPUT, encoding="utf-8") as f:
+        text = f.read()
+    opener = WorkflowOpener(new_page(server), ours=PACK_NAME)
+    opener.serve_template(PACK_NAME, "pick_from_batch", text)
+    opener.open_from_templates(PACK_NAME, "pick_from_batch")
+    problems = opener.problems_loading(text)
+    assert any("filename=dataset_gates_cat_01.png" in p or re.search(r"\b4 (errors|issues) found", p)
+               for p in problems), problems
 
 
 def test_the_snapshot_sees_what_is_written_outside_output_and_temp(tmp_path):

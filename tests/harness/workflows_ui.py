@@ -26,10 +26,14 @@ NOISE = re.compile(f"{IGNORED_CONSOLE.pattern}|JobsApiError")
 NOISE_REQUESTS = re.compile(r"/api/jobs\b|/user\.css\b|/userdata/workflows%2F\.index\.json\b")
 
 # Records every toast and dialog the frontend adds to the page from now on (the elements, so
-# their text can be read when asked, even after they were closed).
+# their text can be read when asked, even after they were closed), and the text of any issues
+# panel on screen now: the page's own start-up graph has some (1.49.6's default graph lacks its
+# models: "2 errors found"), and the panel can be drawn again while another workflow opens.
 WATCH = """(sel) => {
   window.__dgWatch?.observer.disconnect();
-  const seen = { toasts: [], dialogs: [], observer: null };
+  const bare = (e) => (e.textContent || '').replace(/\\s+/g, '');
+  const startup = [...document.querySelectorAll(sel.issues)].filter((e) => e.getClientRects().length).map(bare);
+  const seen = { toasts: [], dialogs: [], startup, observer: null };
   const look = (node) => {
     if (!(node instanceof Element)) return;
     for (const e of [node, ...node.querySelectorAll(`${sel.toast}, ${sel.dialog}`)]) {
@@ -43,11 +47,15 @@ WATCH = """(sel) => {
 }"""
 
 # What was recorded since WATCH: warning/error toasts (an "Alert" is a warning toast) and any toast
-# about an invalid workflow; every dialog, and any dialog still open now.
+# about an invalid workflow, but the start-up graph's issues panel drawn again and gone by now (one
+# on screen now is the opened workflow's, whatever it says); every dialog, and any open now.
 SEEN = """(sel) => {
-  const w = window.__dgWatch ?? { toasts: [], dialogs: [] };
+  const w = window.__dgWatch ?? { toasts: [], dialogs: [], startup: [] };
   const text = (e) => (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 400);
-  const toasts = w.toasts.filter((e) => e.matches(sel.badToast) || /invalid workflow/i.test(text(e)));
+  const bare = (e) => (e.textContent || '').replace(/\\s+/g, '');
+  const shown = (e) => e.isConnected && e.getClientRects().length > 0;
+  const startup = (e) => e.matches(sel.issues) && w.startup.includes(bare(e)) && !shown(e);
+  const toasts = w.toasts.filter((e) => (e.matches(sel.badToast) || /invalid workflow/i.test(text(e))) && !startup(e));
   const open = [...document.querySelectorAll(sel.dialog)].filter((e) => e.getClientRects().length);
   const kind = (e) => /p-toast-message-(\\w+)/.exec(e.className)?.[1] ?? e.dataset.testid ?? '?';
   return { toasts: [...new Set(toasts.filter(text).map((e) => `toast (${kind(e)}): ${text(e)}`))],
@@ -80,7 +88,7 @@ class WorkflowOpener:
 
     @property
     def sel(self) -> dict:
-        return {"toast": self.toast, "badToast": self.bad_toast, "dialog": self.dialog}
+        return {"toast": self.toast, "badToast": self.bad_toast, "dialog": self.dialog, "issues": self.issues}
 
     def _on_alert(self, d):
         self.alerts.append(f"{d.type}: {d.message}")
