@@ -12,7 +12,7 @@ import pytest
 
 from harness.chooser import ChooserPanel
 from harness.comfy import PACK_NAME, REPO, Client
-from harness.fixtures import start_server
+from harness.fixtures import CHROMIUM_ARGS, Page, chromium_path, start_server
 from harness.sample import sample_images
 from harness.ui import SortPanel
 from harness.workflows_ui import WorkflowOpener
@@ -142,12 +142,24 @@ def test_the_template_runs_to_its_pause_in_a_bare_comfyui(bare, new_page, name):
     assert written == [], "written outside output/ and temp/:\n" + "\n".join(written)
 
 
-def test_the_check_sees_a_template_that_needs_files_in_input(server, new_page):
+@pytest.fixture
+def own_page(playwright):
+    """Pages in a browser of their own that keeps nothing: a workflow opened there is not restored
+    by the other tests' pages (frontends from 1.49 reopen the last open workflows of a server)."""
+    browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        yield lambda server: Page(ctx.new_page(), server).open()
+    finally:
+        browser.close()
+
+
+def test_the_check_sees_a_template_that_needs_files_in_input(bare, own_page):
     """So the test above can fail on every frontend: the batch example as it was before it read the
     shipped sample (core Load Image nodes naming files that only `make demo` copied into input/)."""
     with open(NEEDS_INPUT, encoding="utf-8") as f:
         text = f.read()
-    opener = WorkflowOpener(new_page(server), ours=PACK_NAME)
+    opener = WorkflowOpener(own_page(bare), ours=PACK_NAME)
     opener.serve_template(PACK_NAME, "pick_from_batch", text)
     opener.open_from_templates(PACK_NAME, "pick_from_batch")
     problems = opener.problems_loading(text)
