@@ -11,6 +11,10 @@ under ComfyUI's input or output folder, or under a root the owner listed:
   user folder (``<user>/dataset_gates.json``). ComfyUI's ``/userdata`` API only
   reaches ``<user>/<name>/``, so a remote client cannot edit this file.
 
+The sample dataset the pack ships (``samples.FOLDER``) may always be read, and
+never written, by these nodes: it holds no secret, and the example workflows
+read it on any server.
+
 Paths are compared after ``realpath``: a symlink inside a root that leads out
 of it counts as outside. The policy itself is pure; ``current()`` is the only
 glue, and looks at ComfyUI's already-parsed arguments without importing them
@@ -81,23 +85,29 @@ def settings_roots(path: str | None) -> list:
 
 
 class Policy:
-    """Folders are allowed under ``roots``; ``listen`` and ``settings_path`` only word the refusal."""
+    """Folders are allowed under ``roots``, and for reading (``read=True``) also under ``read_roots``;
+    ``listen`` and ``settings_path`` only word the refusal."""
 
-    def __init__(self, roots: list, listen: str = "", settings_path: str | None = None):
+    def __init__(self, roots: list, listen: str = "", settings_path: str | None = None, read_roots: list = ()):
         self.roots = [real(r) for r in roots if r]
+        self.read_roots = [real(r) for r in read_roots if r]
         self.listen = listen
         self.settings_path = settings_path
 
-    def allows(self, path: str) -> bool:
+    def allows(self, path: str, read: bool = False) -> bool:
         p = real(path)
-        return any(inside(p, r) for r in self.roots)
+        return any(inside(p, r) for r in self.roots + (self.read_roots if read else []))
 
-    def check(self, path: str, what: str = "folder") -> str:
+    def check(self, path: str, what: str = "folder", read: bool = False) -> str:
         """``path`` unchanged when allowed, else a ValueError that names it and the settings."""
-        if self.allows(path):
+        if self.allows(path, read):
             return path
         rp = os.path.realpath(path)
         via = f" (a link to {rp})" if os.path.normcase(rp) != os.path.normcase(os.path.abspath(path)) else ""
+        ro = next((r for r in self.read_roots if inside(real(path), r)), None)
+        if ro:
+            raise ValueError(f"{what} {path}{via} is inside {ro}, which these nodes may read but never write "
+                             "(the pack's sample dataset): write under ComfyUI's output folder instead.")
         raise ValueError(
             f"{what} {path}{via} is outside ComfyUI's input and output folders and outside the allowed roots, "
             f"and ComfyUI listens on {self.listen} (beyond loopback), so it is refused. To allow it, add it or a "
@@ -113,22 +123,25 @@ def current() -> Policy | None:
         return None
     import folder_paths
 
+    from . import samples
+
     settings = os.path.join(folder_paths.get_user_directory(), SETTINGS_FILE)
     roots = [folder_paths.get_input_directory(), folder_paths.get_output_directory()]
     roots += env_roots(os.environ.get(ENV)) + settings_roots(settings)
-    return Policy(roots, listen, settings)
+    return Policy(roots, listen, settings, read_roots=[samples.FOLDER])
 
 
-def check(path: str, what: str = "folder") -> str:
-    """``path`` when this ComfyUI allows it, else a ValueError naming the folder and the settings."""
+def check(path: str, what: str = "folder", read: bool = False) -> str:
+    """``path`` when this ComfyUI allows it (for reading only: ``read=True``), else a ValueError
+    naming the folder and the settings."""
     pol = current()
-    return pol.check(path, what) if pol else path
+    return pol.check(path, what, read) if pol else path
 
 
-def allowed(path: str) -> bool:
+def allowed(path: str, read: bool = False) -> bool:
     """Like :func:`check`, without raising (for IS_CHANGED, which must not fail)."""
     try:
-        check(path)
+        check(path, read=read)
         return True
     except ValueError:
         return False

@@ -7,7 +7,7 @@ import uuid
 
 from PIL import Image
 
-from . import access, buckets, files, scan, summary, summary_chart
+from . import access, buckets, files, samples, scan, summary, summary_chart
 from .comfy_paths import comfy_folder
 from .names import CATEGORY
 
@@ -17,10 +17,12 @@ def summarize_folder(folder, depth=-1, relative_to="output", min_size=512, dupli
     """(summary dict, report text) of a folder, with the access policy applied."""
     if relative_to not in ("output", "input"):
         raise ValueError(f"relative_to must be 'output' or 'input', got {relative_to!r}")
-    root = access.check(scan.resolve_folder(folder, comfy_folder(relative_to)))
+    base = comfy_folder(relative_to)
+    path = samples.resolve_input_folder(folder, base) if relative_to == "input" else scan.resolve_folder(folder, base)
+    root = access.check(path, read=True)
     pol = access.current()
     cands = buckets.candidates(resolution, divisible, bucket_list)
-    items, refused = summary.scan_items(root, int(depth), pol.allows if pol else None)
+    items, refused = summary.scan_items(root, int(depth), (lambda p: pol.allows(p, read=True)) if pol else None)
     s = summary.summarize(root, items, cands, int(min_size), duplicates, int(near_threshold), refused)
     listed = str(bucket_list or "").strip()
     note = " (from bucket_list)" if listed else f" (resolution {resolution}, divisible {divisible})"
@@ -45,7 +47,9 @@ class DatasetSummary:
         return {
             "required": {
                 "folder": ("STRING", {"default": "sorted", "tooltip": "The dataset folder: absolute, or relative "
-                                      "to ComfyUI's output (or input) folder, see relative_to."}),
+                                      "to ComfyUI's output (or input) folder, see relative_to. Relative to input, "
+                                      "'dataset_gates_sample' is the pack's sample dataset when input/ has no "
+                                      "folder of that name."}),
                 "depth": ("INT", {"default": -1, "min": -1, "max": 64, "tooltip": "Subfolders to include: "
                                   "0 = only this folder, N = N levels, -1 = all (as the Folder Image Loader)."}),
                 "relative_to": (["output", "input"], {"default": "output", "tooltip": "Which ComfyUI folder a "

@@ -1,4 +1,5 @@
-"""Folder Image Loader: one image of a folder per run, with its caption and name."""
+"""Folder Image Loader: one image of a folder per run, with its caption and name; Folder Image
+Batch: several images of a folder as one batch of one size."""
 from __future__ import annotations
 
 import os
@@ -6,12 +7,36 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import access, scan
+from . import access, buckets, samples, scan
 from .comfy_paths import comfy_base, comfy_folder
 from .imaging import alpha_mask
 from .names import CATEGORY
 
 MODES = ["index", "sort"]
+MAX_BATCH = 1024
+FOLDER_TOOLTIP = ("Folder of images: an absolute path, or relative to ComfyUI's input folder ('ds'), or to "
+                  "ComfyUI's base folder ('input/ds') when not under input. "
+                  "'dataset_gates_sample' is the pack's own sample dataset when input/ has no folder of that name.")
+
+
+def source_folder(folder) -> str:
+    """The folder to read: absolute, relative to ComfyUI's input folder, or the shipped sample
+    (``samples``); refused by the access policy when it may not be read."""
+    return access.check(samples.resolve_input_folder(folder, comfy_folder("input"), comfy_base()), read=True)
+
+
+def source_fingerprint(folder, depth) -> str:
+    """What IS_CHANGED compares: the folder's listing and files ('none' when there is nothing to list)."""
+    path = samples.resolve_input_folder(folder, comfy_folder("input"), comfy_base()) if str(folder or "").strip() else ""
+    if path and not access.allowed(path, read=True):
+        path = ""                                     # loading raises the refusal; don't list the folder
+    return scan.fingerprint(path, depth) if path else "none"
+
+
+def check_files(path: str, rel: str) -> None:
+    """An image and its caption may be read (a link out of an allowed folder counts as outside)."""
+    for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
+        access.check(p, what, read=True)
 
 
 def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
@@ -77,9 +102,7 @@ class FolderImageLoader:
     @classmethod
     def INPUT_TYPES(cls):
         return {"required": {
-            "folder": ("STRING", {"default": "", "tooltip": "Folder of images: an absolute path, or relative "
-                                                             "to ComfyUI's input folder ('ds'), or to ComfyUI's "
-                                                             "base folder ('input/ds') when not under input."}),
+            "folder": ("STRING", {"default": "", "tooltip": FOLDER_TOOLTIP}),
             "index": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFF, "control_after_generate": True,
                               "tooltip": "Which image (0 = first, natural order). 'increment' advances per run."}),
             "depth": ("INT", {"default": 0, "min": -1, "max": 64,
@@ -94,17 +117,14 @@ class FolderImageLoader:
     def IS_CHANGED(cls, folder, index, depth, mode="index", **_):
         if mode == "sort":
             return float("nan")                       # the next undecided image: never the cached one
-        path = scan.resolve_folder(folder, comfy_folder("input"), comfy_base()) if str(folder or "").strip() else ""
-        if path and not access.allowed(path):
-            path = ""                                 # load() raises the refusal; don't list the folder
-        return f"{index}:{depth}:{scan.fingerprint(path, depth) if path else 'none'}"
+        return f"{index}:{depth}:{source_fingerprint(folder, depth)}"
 
     def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None):
         import torch
 
         from . import originals
 
-        path = access.check(scan.resolve_folder(folder, comfy_folder("input"), comfy_base()))
+        path = source_folder(folder)
         arrays = fingerprint = None
         if mode == "sort":
             from . import pause_server, sort_session
@@ -116,8 +136,7 @@ class FolderImageLoader:
         else:
             files = scan.list_images(path, depth)
             rel = scan.pick(files, int(index), path)
-        for p, what in ((os.path.join(path, rel), "image"), (scan.sidecar_path(path, rel), "caption")):
-            access.check(p, what)                     # a link out of an allowed folder counts as outside
+        check_files(path, rel)
         if arrays is None:                # the file as it is before it is read: a copy must be of these bytes
             fingerprint = originals.file_fingerprint(os.path.join(path, rel))
         rgb, mask = expand_arrays(*arrays) if arrays else load_file(os.path.join(path, rel))
@@ -130,5 +149,84 @@ class FolderImageLoader:
         return (image, scan.read_sidecar(path, rel), torch.from_numpy(mask)[None], stem, int(index), len(files))
 
 
-NODE_CLASS_MAPPINGS = {"FolderImageLoader": FolderImageLoader}
-NODE_DISPLAY_NAME_MAPPINGS = {"FolderImageLoader": "Folder Image Loader"}
+def batch_size(first: tuple, width: int, height: int) -> tuple:
+    """(W, H) of a batch: ``width`` x ``height``; 0 x 0 = the first image's size; one side 0 = that
+    side from the first image's aspect (as ComfyUI's Upscale Image does)."""
+    w0, h0 = first
+    if width and height:
+        return int(width), int(height)
+    if width:
+        return int(width), max(1, round(h0 * width / w0))
+    if height:
+        return max(1, round(w0 * height / h0)), int(height)
+    return w0, h0
+
+
+def to_size(rgb: np.ndarray, mask: np.ndarray, W: int, H: int) -> tuple:
+    """An image and its mask scaled to cover W x H, centre cropped (Bucket Resize's crop, Lanczos)."""
+    from .bucket_resize import fit_array, fit_plane
+
+    h, w = rgb.shape[:2]
+    if (w, h) == (W, H):
+        return rgb, mask
+    geo = buckets.geometry(w, h, W, H, "crop")
+    return fit_array(rgb, geo, W, H, "crop"), fit_plane(mask, geo, W, H, "crop")
+
+
+class FolderImageBatch:
+    CATEGORY = CATEGORY
+    FUNCTION = "load"
+    RETURN_TYPES = ("IMAGE", "MASK", "STRING")
+    RETURN_NAMES = ("images", "masks", "files")
+    OUTPUT_TOOLTIPS = ("The images as one batch ([N,H,W,3]), all of one size.",
+                       "Their masks (1 - alpha, zeros without alpha), resized like the images.",
+                       "Their files (relative to the folder), one per line, in batch order.")
+    DESCRIPTION = ("Loads up to 'count' images of a folder as one batch, in natural order from 'start', for "
+                   "nodes that take a whole batch such as the Image Chooser Gate. A batch has one size: every "
+                   "image is scaled to cover width x height and centre-cropped (Lanczos, the mask likewise); "
+                   "0 x 0 is the first image's size.")
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {"required": {
+            "folder": ("STRING", {"default": "", "tooltip": FOLDER_TOOLTIP}),
+            "start": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFF,
+                              "tooltip": "The first image (0 = the folder's first, natural order)."}),
+            "count": ("INT", {"default": 8, "min": 1, "max": MAX_BATCH,
+                              "tooltip": "How many images; fewer when the folder ends first."}),
+            "depth": ("INT", {"default": 0, "min": -1, "max": 64,
+                              "tooltip": "Subfolders to include: 0 = only this folder, N = N levels, -1 = all."}),
+            "width": ("INT", {"default": 0, "min": 0, "max": 16384, "tooltip": "Width of the batch; 0 = from "
+                              "the first image (its width, or its aspect when height is set)."}),
+            "height": ("INT", {"default": 0, "min": 0, "max": 16384, "tooltip": "Height of the batch; 0 = "
+                               "from the first image (its height, or its aspect when width is set)."}),
+        }}
+
+    @classmethod
+    def IS_CHANGED(cls, folder, start, count, depth, width, height):
+        return source_fingerprint(folder, depth)
+
+    def load(self, folder, start, count, depth=0, width=0, height=0):
+        import torch
+
+        path = source_folder(folder)
+        files = scan.list_images(path, depth)
+        scan.pick(files, 0, path)                     # a clear error for a folder without images
+        if int(start) >= len(files):
+            raise ValueError(f"start {start} is past the end of {path} ({len(files)} images, "
+                             f"0..{len(files) - 1})")
+        chosen = files[int(start):int(start) + int(count)]
+        rgbs, masks, size = [], [], None
+        for rel in chosen:
+            check_files(path, rel)
+            rgb, mask = load_file(os.path.join(path, rel))
+            if size is None:
+                size = batch_size((rgb.shape[1], rgb.shape[0]), int(width), int(height))
+            rgb, mask = to_size(rgb, mask, *size)
+            rgbs.append(rgb)
+            masks.append(mask)
+        return torch.from_numpy(np.stack(rgbs)), torch.from_numpy(np.stack(masks)), "\n".join(chosen)
+
+
+NODE_CLASS_MAPPINGS = {"FolderImageLoader": FolderImageLoader, "FolderImageBatch": FolderImageBatch}
+NODE_DISPLAY_NAME_MAPPINGS = {"FolderImageLoader": "Folder Image Loader", "FolderImageBatch": "Folder Image Batch"}

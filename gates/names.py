@@ -44,6 +44,7 @@ EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the Ma
 EVENT_DONE = "datasete-gate-done"          # a pause ended (routed, stopped, interrupted, timeout)
 EVENT_SORT = "datasete-gate-sort"          # a folder sort: the next image is ready, or the sort ended (why)
 
+SAMPLE_FOLDER = "dataset_gates_sample"    # a relative folder: input/<it> if there, else the shipped sample
 TEMP_SUBFOLDER = "datasete_gate"           # previews, under ComfyUI's temp folder
 PART_PREFIX = ".dsg-"                      # hidden temporary files of atomic writes
 EXTENSION = "datasete.ImageGate"           # the page extension's registered name

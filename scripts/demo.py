@@ -1,7 +1,9 @@
-"""`make demo`: a real ComfyUI with this pack, the sample dataset and the example workflow.
+"""`make demo`: a real ComfyUI with this pack and its example workflows.
 
 Serves http://127.0.0.1:8188 (DEMO_PORT to change) from a persistent base folder
 .demo/ (sorted images land in .demo/output/sorted/). Ctrl-C stops it cleanly.
+Nothing is copied into input/: the examples read the sample dataset the pack
+ships (folder `dataset_gates_sample`, see gates/samples.py), as in any ComfyUI.
 """
 import os
 import shutil
@@ -13,13 +15,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from harness.comfy import ComfyServer  # noqa: E402
-from harness.sample import install_sample  # noqa: E402
+from harness.sample import SAMPLE, SAMPLE_FOLDER  # noqa: E402
 
 port = int(os.environ.get("DEMO_PORT", "8188"))
 base = os.environ.get("DEMO_BASE") or os.path.join(REPO, ".demo")
 srv = ComfyServer(port=port, base=base, frontend=os.environ.get("DG_FRONTEND"))
-os.makedirs(srv.folder("input"), exist_ok=True)
-install_sample(srv.folder("input"))
 wf_dir = srv.folder("user/default/workflows")
 os.makedirs(wf_dir, exist_ok=True)
 for name, title in (("sort_dataset", "sort a folder"), ("pick_from_batch", "pick the good ones from a batch")):
@@ -49,6 +49,8 @@ Dataset Gates demo is running at  {srv.url}
   Sorted files land in {srv.folder('output/sorted')}/{{keep,reject,fix}}, the decision log in
   {srv.folder('output/dataset_gates_logs')}.
   The other example, "Dataset Gates - pick the good ones from a batch", shows a batch as a grid.
+  Both read the pack's sample dataset in place ({SAMPLE}, folder "{SAMPLE_FOLDER}");
+  for your own images, put a folder in {srv.folder('input')} (or use an absolute path) and set "folder".
 
 Ctrl-C stops the server.""", flush=True)
 while srv.proc.poll() is None:

@@ -22,23 +22,29 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from gates import names  # noqa: E402
 from gates.files import atomic_write_bytes  # noqa: E402
-from harness.sample import batch_image_names  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Example:
     """One example workflow: ``build`` is the body of an async JS function that fills the
     (cleared) graph, with the helpers ``add(type, pos, size?)`` and ``set(node, widget, value)``
-    in scope. ``api`` names a file (relative to the repo) for its API format, or None."""
+    in scope (``set`` refuses a value that a list widget does not offer, as the frontend and the
+    server would). ``/*SAMPLE*/`` in it is the shipped sample's folder value. ``api`` names a file
+    (relative to the repo) for its API format, or None."""
     build: str
     api: str | None = None
 
 
+# The examples read the samples the pack ships in place (gates/samples.py), so they run in a
+# ComfyUI where nothing was copied into input/ (tests/e2e/test_bare_install.py).
+SAMPLE = json.dumps(names.SAMPLE_FOLDER)
+
 # Sort a folder with one Run: the loader (sort mode) feeds the first undecided image to the gate,
-# its caption goes through the gate's editable box; each route saves image, caption (and mask).
+# its caption goes through the gate's editable box; each route saves image (format "original"),
+# caption (and mask).
 SORT_DATASET = """
   const loader = add("FolderImageLoader", [40, 120]);
-  set(loader, "folder", "dataset_gates_sample");
+  set(loader, "folder", /*SAMPLE*/);
   set(loader, "mode", "sort");
   set(loader, "control_after_generate", "fixed");
   const gate = add("ImageGate", [420, 80]);
@@ -51,6 +57,7 @@ SORT_DATASET = """
     const s = add("SaveImageToFolder", [900, 40 + i * 300]);
     s.title = `Save: ${r}`;
     set(s, "folder", `sorted/${r}`);
+    set(s, "format", "original");
     gate.connect(i + 1, s, "image");
     loader.connect(3, s, "filename");
     gate.connect(captionOut, s, "caption");
@@ -58,43 +65,42 @@ SORT_DATASET = """
   });
 """
 
-# Pick the good ones from a batch: four sample images (top-level copies in input/, see
-# harness/sample.py) as one batch (Batch Images gives them the first
-# one's size) go to the Image Chooser Gate; "keep" saves its images, "fix" its images and their masks,
-# and each route's indices show which inputs went where.
+# Pick the good ones from a batch: the eight sample images as one batch of 512 x 512 (Folder Image
+# Batch) go to the Image Chooser Gate; "keep" saves its images, "fix" its images and their masks,
+# and each route's indices show which inputs went where (the batch's files list says which is which).
 PICK_FROM_BATCH = """
-  const names = /*BATCH_IMAGES*/;
-  let batch = null;
-  names.forEach((name, i) => {
-    const load = add("LoadImage", [40, 40 + i * 360], [300, 330]);
-    set(load, "image", name);
-    if (!batch) { batch = load; return; }
-    const b = add("ImageBatch", [380, 140 + i * 300]);
-    batch.connect(0, b, 0); load.connect(0, b, 1); batch = b;
-  });
-  const gate = add("ImageChooserGate", [640, 60]);
+  const batch = add("FolderImageBatch", [40, 60]);
+  set(batch, "folder", /*SAMPLE*/);
+  set(batch, "start", 0);
+  set(batch, "count", 8);
+  set(batch, "width", 512);
+  set(batch, "height", 512);
+  const files = add("PreviewAny", [40, 420]);
+  files.title = "batch: files";
+  batch.connect(2, files, 0);
+  const gate = add("ImageChooserGate", [440, 60]);
   gate.title = "Pick the good ones";
   set(gate, "routes", 2);
   set(gate, "labels", "keep, fix");
   set(gate, "default_route", "drop");
   gate.setSize([560, gate.size[1]]);
   batch.connect(0, gate, 0);
-  const keep = add("SaveImage", [1260, 40], [320, 300]);
+  const keep = add("SaveImage", [1060, 40], [320, 300]);
   keep.title = "Save: keep";
   set(keep, "filename_prefix", "picked/keep");
   gate.connect(0, keep, 0);
-  const fix = add("SaveImage", [1260, 380], [320, 300]);
+  const fix = add("SaveImage", [1060, 380], [320, 300]);
   fix.title = "Save: fix";
   set(fix, "filename_prefix", "picked/fix");
   gate.connect(3, fix, 0);
-  const toImage = add("MaskToImage", [1260, 720]);
+  const toImage = add("MaskToImage", [1060, 720]);
   gate.connect(4, toImage, 0);
-  const masks = add("SaveImage", [1600, 720], [320, 300]);
+  const masks = add("SaveImage", [1400, 720], [320, 300]);
   masks.title = "Save: fix masks";
   set(masks, "filename_prefix", "picked/fix_mask");
   toImage.connect(0, masks, 0);
   [[2, 40], [5, 380]].forEach(([slot, y]) => {
-    const show = add("PreviewAny", [1600, y]);
+    const show = add("PreviewAny", [1400, y]);
     show.title = slot === 2 ? "keep: indices" : "fix: indices";
     gate.connect(slot, show, 0);
   });
@@ -102,8 +108,8 @@ PICK_FROM_BATCH = """
 
 # name -> example; the file is example_workflows/<name>.json (the name ComfyUI's Templates show).
 EXAMPLES = {
-    "sort_dataset": Example(SORT_DATASET, api="tests/data/sort_dataset.api.json"),
-    "pick_from_batch": Example(PICK_FROM_BATCH.replace("/*BATCH_IMAGES*/", json.dumps(batch_image_names()))),
+    "sort_dataset": Example(SORT_DATASET.replace("/*SAMPLE*/", SAMPLE), api="tests/data/sort_dataset.api.json"),
+    "pick_from_batch": Example(PICK_FROM_BATCH.replace("/*SAMPLE*/", SAMPLE)),
 }
 
 # Clears the graph, runs one builder, and returns what the frontend itself would save.
@@ -120,6 +126,9 @@ async () => {
   const set = (n, name, v) => {
     const w = n.widgets?.find(w => w.name === name);
     if (!w) throw new Error(`${n.type} has no widget ${name}`);
+    const offered = w.options?.values;
+    if (Array.isArray(offered) && !offered.includes(v))
+      throw new Error(`${n.type}'s ${name} does not offer ${JSON.stringify(v)} (only ${offered.join(", ")})`);
     w.value = v; w.callback?.(v);
   };
   /*BUILD*/

@@ -11,7 +11,7 @@ import pytest
 from harness.chooser import ChooserPanel, build_chooser_graph, rgb
 from harness.comfy import REPO
 from harness.mask_editor import MaskEditor
-from harness.sample import install_sample
+from harness.sample import sample_images
 from harness.ui import queue
 
 
@@ -238,7 +238,6 @@ def test_a_workflow_saved_by_the_original_project_loads_and_passes_the_selection
 
 
 def test_example_workflow_pick_from_a_batch_keeps_the_picked_ones(server, api, new_page):
-    install_sample(server.folder("input"))
     shutil.rmtree(server.folder("output/picked"), ignore_errors=True)
     with open(os.path.join(REPO, "example_workflows", "pick_from_batch.json")) as f:
         wf = json.load(f)
@@ -248,9 +247,9 @@ def test_example_workflow_pick_from_a_batch_keeps_the_picked_ones(server, api, n
     page.js("() => app.extensionManager?.command?.execute ? app.extensionManager.command.execute('Comfy.QueuePrompt')"
             " : app.queuePrompt(0, 1)")
     panel = ChooserPanel(page)
-    panel.wait_grid(4)
+    panel.wait_grid(8)                                 # the shipped sample's eight images, read in place
     pause = api.pending()[0]
-    assert (pause["labels"], pause["count"], pause["width"], pause["height"]) == (["keep", "fix"], 4, 512, 512)
+    assert (pause["labels"], pause["count"], pause["width"], pause["height"]) == (["keep", "fix"], 8, 512, 512)
     panel.click_cell(0)
     panel.click_cell(2, ["Control"])
     panel.click(panel.route, "keep")
@@ -260,7 +259,10 @@ def test_example_workflow_pick_from_a_batch_keeps_the_picked_ones(server, api, n
     panel.wait_gone()
     hist = api.wait_history(pause["prompt_id"])
     assert hist["status"]["status_str"] == "success"
-    assert sorted(o["text"][0] for o in hist["outputs"].values() if "text" in o) == ["0,2", "3"]
+    titled = {n.get("title"): str(n["id"]) for n in wf["nodes"]}
+    shown = {t: hist["outputs"][titled[t]]["text"][0] for t in ("keep: indices", "fix: indices", "batch: files")}
+    assert (shown["keep: indices"], shown["fix: indices"]) == ("0,2", "3")
+    assert shown["batch: files"].split("\n") == sample_images()          # which file each index is
     picked = sorted(os.listdir(server.folder("output/picked")))
     assert picked == ["fix_00001_.png", "fix_mask_00001_.png", "keep_00001_.png", "keep_00002_.png"]
     assert page.real_errors() == []

@@ -144,6 +144,23 @@ def urlopen(req, timeout: float):
     return urllib.request.urlopen(req, timeout=timeout, context=ctx)
 
 
+def pack_files() -> list:
+    """The pack's files as a clone of this repository has them: what git tracks (and new files it
+    does not ignore), relative to the repository; no symlinks, nothing deleted."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                         capture_output=True, check=True).stdout.decode()
+    return [p for p in out.split("\0") if p and os.path.isfile(os.path.join(REPO, p))
+            and not os.path.islink(os.path.join(REPO, p))]
+
+
+def copy_pack(dest: str) -> str:
+    """A copy of the pack in ``dest``, laid out as ``git clone`` lays it out in custom_nodes/."""
+    for rel in pack_files():
+        os.makedirs(os.path.join(dest, os.path.dirname(rel)), exist_ok=True)
+        shutil.copy2(os.path.join(REPO, rel), os.path.join(dest, rel))
+    return dest
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,11 +182,19 @@ def multipart(fields: dict, files: dict) -> tuple:
 
 class ComfyServer:
     """One real ComfyUI process on 127.0.0.1 with a temp base directory (https when
-    ``extra_args`` give it ``--tls-keyfile`` and ``--tls-certfile``)."""
+    ``extra_args`` give it ``--tls-keyfile`` and ``--tls-certfile``).
+
+    ``pack`` says how this repository goes into ``custom_nodes/``: ``link`` (a symlink, the default)
+    or ``copy`` (its files copied in, as a clone lays them out: a bare install, whose folder a test
+    can watch without seeing what other tests or tools write into the repository).
+    """
 
     def __init__(self, frontend: str | None = None, port: int | None = None, base: str | None = None,
                  extra_args: list | None = None, extra_nodes: list | None = None, settings: dict | None = None,
-                 backend: str | None = None, env: dict | None = None):
+                 backend: str | None = None, env: dict | None = None, pack: str = "link"):
+        if pack not in ("link", "copy"):
+            raise ValueError(f"pack must be 'link' or 'copy', got {pack!r}")
+        self.pack = pack
         self.backend = backend or default_backend()
         self.env = dict(env or {})           # extra environment of the server process
         self.frontend = frontend
@@ -200,9 +225,13 @@ class ComfyServer:
         os.makedirs(nodes, exist_ok=True)
         for src in [REPO] + list(self.extra_nodes):
             name = PACK_NAME if src == REPO else os.path.basename(src.rstrip("/"))
-            link = os.path.join(nodes, name)
-            if not os.path.lexists(link):
-                os.symlink(src, link)
+            dest = os.path.join(nodes, name)
+            if os.path.lexists(dest):
+                continue
+            if src == REPO and self.pack == "copy":
+                copy_pack(dest)
+            else:
+                os.symlink(src, dest)
         for sub in ("input", "output", "temp", "user/default"):
             os.makedirs(self.folder(sub), exist_ok=True)
         with open(self.folder("user/default/comfy.settings.json"), "w") as f:

@@ -151,14 +151,20 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def start_server(frontend: str, backend: str | None = None, **kw) -> ComfyServer:
+    """A new started server of a backend and an e2e frontend entry (``<version>+vue`` switches Nodes 2.0,
+    Comfy.VueNodes.Enabled, on); ``kw`` go to ComfyServer. The caller stops it."""
+    version, _, extra = frontend.partition("+")
+    settings = {"Comfy.VueNodes.Enabled": True} if extra == "vue" else {}
+    return ComfyServer(frontend=version, settings=settings, backend=backend or default_backend(), **kw).start()
+
+
 def server_for(frontend: str, backend: str | None = None) -> ComfyServer:
-    """One server per (backend, frontend); ``<version>+vue`` switches Nodes 2.0 (Comfy.VueNodes.Enabled) on."""
+    """One shared server per (backend, frontend), started on first use, stopped at the end of the session."""
     backend = backend or default_backend()
     key = f"{backend}/{frontend}"
     if key not in _servers:
-        version, _, extra = frontend.partition("+")
-        settings = {"Comfy.VueNodes.Enabled": True} if extra == "vue" else {}
-        _servers[key] = ComfyServer(frontend=version, settings=settings, backend=backend).start()
+        _servers[key] = start_server(frontend, backend)
     return _servers[key]
 
 

@@ -1,30 +1,17 @@
-"""The sample dataset in a ComfyUI input folder, as `make demo` and the example workflows expect it."""
+"""The sample dataset the pack ships, and the name the example workflows give it.
+
+The examples read it in place: a relative folder ``dataset_gates_sample`` that is not in ComfyUI's
+input folder is the pack's ``example_data/sample_dataset`` (gates/samples.py), so neither `make demo`
+nor a test copies anything into input/.
+"""
 from __future__ import annotations
 
-import os
-import shutil
+from gates import names, samples, scan
 
-from .comfy import REPO
-
-SAMPLE = os.path.join(REPO, "example_data", "sample_dataset")
-SAMPLE_FOLDER = "dataset_gates_sample"          # the sort example's folder, under input/
-# The batch example loads these with core Load Image nodes, whose list holds only files directly
-# in input/ (a value outside it is a "missing" issue on newer frontends): top-level copies.
-BATCH_IMAGES = ("cat_01.png", "cat_02.jpg", "dog_1.png", "dog_2.jpg")
-BATCH_PREFIX = "dataset_gates_"
+SAMPLE = samples.FOLDER                        # example_data/sample_dataset in this repository
+SAMPLE_FOLDER = names.SAMPLE_FOLDER            # the examples' folder value
 
 
-def batch_image_names() -> list:
-    """The Load Image values of the batch example, in batch order."""
-    return [BATCH_PREFIX + name for name in BATCH_IMAGES]
-
-
-def install_sample(input_dir: str) -> None:
-    """Copy the sample into ``input_dir`` (what is there already is kept)."""
-    folder = os.path.join(input_dir, SAMPLE_FOLDER)
-    if not os.path.isdir(folder):
-        shutil.copytree(SAMPLE, folder)
-    for name, value in zip(BATCH_IMAGES, batch_image_names()):
-        target = os.path.join(input_dir, value)
-        if not os.path.exists(target):
-            shutil.copyfile(os.path.join(SAMPLE, name), target)
+def sample_images() -> list:
+    """The sample's image files in the order the loaders take them (natural order)."""
+    return scan.list_images(SAMPLE)

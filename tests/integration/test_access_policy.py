@@ -7,8 +7,8 @@ import uuid
 import pytest
 from PIL import Image
 
-from gates import access
-from harness.comfy import Client, ComfyServer
+from gates import access, names
+from harness.comfy import REPO, Client, ComfyServer
 
 
 def add(prompt: dict, class_type: str, **inputs) -> str:
@@ -155,3 +155,21 @@ def test_the_default_loopback_server_accepts_the_same_folder(comfy, client, tmp_
     outside = str(tmp_path / "outside")
     dataset(os.path.join(outside, "src"))
     check_everything_works(client, comfy, outside, uuid.uuid4().hex[:6])
+
+
+def test_the_shipped_sample_is_read_beyond_loopback_and_never_written(lan_server):
+    """The examples' folder `dataset_gates_sample` with nothing in input/: the pack's own sample,
+    read (the loader, Folder Image Batch) on a server that listens on 0.0.0.0, never written."""
+    srv, client, _ = lan_server
+    assert os.listdir(srv.folder("input")) in ([], ["3d"])
+    p = {}
+    load = add(p, "FolderImageLoader", folder=names.SAMPLE_FOLDER, index=0, depth=0)
+    batch = add(p, "FolderImageBatch", folder=names.SAMPLE_FOLDER, start=0, count=8, depth=0, width=64, height=64)
+    add(p, "PreviewImage", images=[load, 0])
+    add(p, "PreviewImage", images=[batch, 0])
+    assert run(client, p)["type"] == "execution_success"
+    shipped = os.path.join(REPO, "example_data", "sample_dataset")
+    before = all_files(shipped)
+    end = run(client, save_graph(names.SAMPLE_FOLDER, os.path.join(shipped, "out"), "a"))
+    assert end["type"] == "execution_error" and "never write" in end["data"]["exception_message"], end
+    assert all_files(shipped) == before and not os.path.exists(os.path.join(shipped, "out"))

@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from gates import access
+from gates import access, names
 
 
 @pytest.mark.parametrize("listen,loop", [
@@ -130,3 +130,33 @@ def test_a_linked_image_or_caption_out_of_an_allowed_folder_is_refused(comfy_mod
         FolderImageLoader().load("ds", 1)
     cli.args.listen = "127.0.0.1"
     assert FolderImageLoader().load("ds", 0)[1] == "private"    # loopback: allowed as before
+
+
+def test_read_roots_may_be_read_never_written(tmp_path):
+    root, shipped = tmp_path / "root", tmp_path / "pack" / "sample"
+    root.mkdir()
+    shipped.mkdir(parents=True)
+    pol = access.Policy([str(root)], "0.0.0.0", "/base/user/dataset_gates.json", read_roots=[str(shipped)])
+    assert pol.allows(str(shipped / "a.png"), read=True) and not pol.allows(str(shipped / "a.png"))
+    assert pol.check(str(shipped), read=True) == str(shipped)
+    with pytest.raises(ValueError, match="may read but never write"):
+        pol.check(str(shipped / "out"))
+    assert not pol.allows(str(tmp_path / "pack"), read=True)    # only the listed folder, not its parent
+
+
+def test_the_shipped_sample_is_read_on_an_exposed_server_and_never_written(comfy_modules):
+    torch = pytest.importorskip("torch")
+    from gates import samples
+    from gates.loader import FolderImageLoader
+    from gates.saver import SaveImageToFolder
+
+    cli, base = comfy_modules
+    cli.args.listen = "0.0.0.0"
+    image, caption, _, stem, index, count = FolderImageLoader().load(names.SAMPLE_FOLDER, 0)
+    assert (stem, index, count) == ("cat_01", 0, 8) and caption and image.shape[0] == 1
+    assert not FolderImageLoader.IS_CHANGED(names.SAMPLE_FOLDER, 0, 0).endswith(":none")
+    assert access.check(samples.FOLDER, read=True) == samples.FOLDER
+    with pytest.raises(ValueError, match="never write"):
+        SaveImageToFolder().save(torch.rand((1, 4, 4, 3)), os.path.join(samples.FOLDER, "out"), "x")
+    assert not os.path.exists(os.path.join(samples.FOLDER, "out"))
+    assert os.listdir(base / "input") == []                     # nothing copied into input/
