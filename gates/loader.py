@@ -27,7 +27,9 @@ def source_folder(folder) -> str:
 
 def source_fingerprint(folder, depth) -> str:
     """What IS_CHANGED compares: the folder's listing and files ('none' when there is nothing to list)."""
-    path = samples.resolve_input_folder(folder, comfy_folder("input"), comfy_base()) if str(folder or "").strip() else ""
+    if not str(folder or "").strip():
+        return "none"
+    path = samples.resolve_input_folder(folder, comfy_folder("input"), comfy_base())
     if path and not access.allowed(path, read=True):
         path = ""                                     # loading raises the refusal; don't list the folder
     return scan.fingerprint(path, depth) if path else "none"
