@@ -4,9 +4,20 @@ Loaded by ComfyUI as a package from custom_nodes/. The server routes are
 imported only then (``if __package__``), so ``pytest`` can import ``gates.*``
 without ComfyUI.
 """
-from .gates import bucket_resize, chooser, dataset_summary, gate, loader, saver, sidecar_nodes, text_gate
+from .gates import (
+    bucket_resize,
+    caption_batch_edit,
+    chooser,
+    dataset_summary,
+    gate,
+    loader,
+    saver,
+    sidecar_nodes,
+    text_gate,
+)
 
-NODE_MODULES = (gate, chooser, text_gate, loader, saver, bucket_resize, sidecar_nodes, dataset_summary)
+NODE_MODULES = (gate, chooser, text_gate, loader, saver, bucket_resize, sidecar_nodes, dataset_summary,
+                caption_batch_edit)
 NODE_CLASS_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_CLASS_MAPPINGS.items()}
 NODE_DISPLAY_NAME_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_DISPLAY_NAME_MAPPINGS.items()}
 WEB_DIRECTORY = "./web"
