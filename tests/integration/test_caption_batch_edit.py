@@ -58,7 +58,7 @@ def edit(client, folder, **inputs):
     end = client.wait_end(pid, timeout=120, since=mark)
     if end["type"] != "execution_success":
         return end, None
-    out = client.history(pid)["outputs"]
+    out = client.wait_history(pid)["outputs"]
     return end, next(iter(out.values()))["text"][0]
 
 
@@ -97,3 +97,26 @@ def test_batch_edit_on_200_captions_dry_run_replace_undo_and_bad_regex(comfy, cl
     msg = end["data"]["exception_message"]
     assert "not a valid regular expression at position 3" in msg and "missing )" in msg
     assert shas(folder) == before_shas                                     # nothing written
+
+
+def test_dataset_summary_reports_tag_statistics(comfy, client):
+    from collections import Counter
+
+    name = f"cbe_sum_{uuid.uuid4().hex[:6]}"
+    folder = comfy.folder(f"input/{name}")
+    make_dataset(folder, n=40)
+    with open(os.path.join(folder, "img3.txt"), "w") as f:
+        f.write(", ".join(f"rare{i}" for i in range(40)))                # 40 tags used once, > 75 tokens
+    want = Counter(tags.tag_key(t) for c in captions(folder).values() for t in tags.dedupe(tags.split_tags(c)))
+    g = Graph()
+    node = g.node("DatasetSummary", folder=name, depth=0, relative_to="input", min_size=0, duplicates="off")
+    mark = client.mark()
+    pid = client.queue(g.prompt())
+    end = client.wait_end(pid, timeout=120, since=mark)
+    assert end["type"] == "execution_success", end
+    out = client.wait_history(pid)["outputs"][node.id]
+    s = out["dataset_summary"][0]
+    assert {tags.tag_key(t): n for t, n in s["tags_top"]} == dict(want.most_common(50))
+    assert s["tags_once"] == sum(1 for n in want.values() if n == 1) >= 40
+    assert [r for r, _n in s["captions_over_75"]] == ["img3.png"] and s["captions_over_75"][0][1] > 75
+    assert "captions over 75 CLIP tokens: 1" in out["text"][0] and f"{len(want)} distinct" in out["text"][0]
