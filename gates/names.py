@@ -23,6 +23,9 @@ ROUTE_SORT_REROUTE = ROUTE_PREFIX + "/sort/reroute"
 ROUTE_SORT_LOG = ROUTE_PREFIX + "/sort/log"
 ROUTE_SORT_THUMB = ROUTE_PREFIX + "/sort/thumb"
 ROUTE_SORT_FULL = ROUTE_PREFIX + "/sort/full"  # one image of the sort at full size, for the MaskEditor
+# the caption box: the folder's tags for the autocomplete, and a caption's length in CLIP tokens
+ROUTE_TAGS = ROUTE_PREFIX + "/tags"
+ROUTE_TOKENS = ROUTE_PREFIX + "/tokens"
 
 EVENT_SHOW = "datasete-gate-show"          # a pause began (token, kind, what to show; never image bytes)
 EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the MaskEditor exist

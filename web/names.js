@@ -18,6 +18,8 @@ export const ROUTES = {
   sortLog: `${ROUTE_PREFIX}/sort/log`,
   sortThumb: `${ROUTE_PREFIX}/sort/thumb`,
   sortFull: `${ROUTE_PREFIX}/sort/full`,
+  tags: `${ROUTE_PREFIX}/tags`,
+  tokens: `${ROUTE_PREFIX}/tokens`,
 };
 export const EVENTS = {
   show: "datasete-gate-show",

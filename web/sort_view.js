@@ -14,6 +14,7 @@ import { api } from "../../scripts/api.js";
 import { CSS_PREFIX as P, EVENTS, ROUTES } from "./names.js";
 import { GatePanel } from "./gate_panel.js";
 import { button, routeButtons } from "./panel_parts.js";
+import { attachTagComplete } from "./tag_complete.js";
 import { el, post, typing, warn } from "./util.js";
 
 const STYLE_ID = `${P}sort-style`;
@@ -211,7 +212,7 @@ class SortView {
         ev.stopPropagation();              // the frontend's Ctrl+Enter (Queue) must not see it
         this.route(n);
       });
-      this.captionBox = box;
+      this.captionBox = attachTagComplete(box, () => ({ session: this.session }));
       parts.push(box);
     }
     this.maskButton = button("mask", "Edit mask",

@@ -120,3 +120,30 @@ def test_dataset_summary_reports_tag_statistics(comfy, client):
     assert s["tags_once"] == sum(1 for n in want.values() if n == 1) >= 40
     assert [r for r, _n in s["captions_over_75"]] == ["img3.png"] and s["captions_over_75"][0][1] > 75
     assert "captions over 75 CLIP tokens: 1" in out["text"][0] and f"{len(want)} distinct" in out["text"][0]
+
+
+def test_tag_and_token_routes_follow_the_folders_captions(comfy, client):
+    from urllib.parse import urlencode
+
+    from gates import names
+
+    name = f"cbe_tags_{uuid.uuid4().hex[:6]}"
+    folder = comfy.folder(f"input/{name}")
+    make_dataset(folder, n=60)
+    want = {}
+    for c in captions(folder).values():
+        for t in tags.dedupe(tags.split_tags(c)):
+            want[tags.tag_key(t)] = want.get(tags.tag_key(t), 0) + 1
+    status, data = client.get(f"{names.ROUTE_TAGS}?{urlencode({'folder': name, 'prefix': 'ca'})}")
+    assert status == 200, data
+    got = {t.lower(): n for t, n, _s in data["tags"]}
+    assert got == {k: n for k, n in want.items() if "ca" in k}
+    assert data["tags"][0][0].lower().startswith("ca")
+    edit(client, name, operation="replace", find="blurry", replace="soft focus", dry_run=False)
+    data = client.get(f"{names.ROUTE_TAGS}?{urlencode({'folder': name, 'prefix': 'soft'})}")[1]
+    assert data["tags"] == [["soft focus", want["blurry"], 0]]               # kept current after an edit
+    assert client.get(f"{names.ROUTE_TAGS}?session=nope&prefix=a")[0] == 404
+    status, data = client.get(f"{names.ROUTE_TOKENS}?{urlencode({'text': 'cat, blurry'})}")
+    assert status == 200 and data["tokens"] == 3 and data["limit"] == 75
+    data = client.get(f"{names.ROUTE_TOKENS}?{urlencode({'text': ', '.join(['red hat'] * 30)})}")[1]
+    assert data["tokens"] == 89
