@@ -78,6 +78,7 @@ let open = null;
 // Capture phase on window, registered before the gates' own listeners: with the list open, its keys
 // (Esc included) are taken here and nothing else sees them — the gate keeps waiting.
 window.addEventListener("keydown", (ev) => {
+  if (open && !open.box.isConnected) open.close();      // the panel moved on (a route was taken) meanwhile
   if (!open || ev.target !== open.box || !open.list.isConnected) return;
   if (open.key(ev)) {
     ev.preventDefault();
@@ -168,6 +169,7 @@ class TagComplete {
   }
 
   show() {
+    if (open && open !== this) open.close();
     if (!this.items.length || document.activeElement !== this.box) { this.close(); return; }
     this.list.replaceChildren(...this.items.map((t, i) => {
       const row = el("div", { className: i === this.sel ? `${P}on` : "" },
