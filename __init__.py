@@ -6,6 +6,7 @@ without ComfyUI.
 """
 from .gates import (
     bucket_resize,
+    caption_batch_edit,
     chooser,
     dataset_export,
     dataset_summary,
@@ -18,7 +19,7 @@ from .gates import (
 )
 
 NODE_MODULES = (gate, chooser, text_gate, loader, saver, bucket_resize, sidecar_nodes, dataset_summary,
-                dataset_export, pool_nodes)
+                dataset_export, pool_nodes, caption_batch_edit)
 NODE_CLASS_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_CLASS_MAPPINGS.items()}
 NODE_DISPLAY_NAME_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_DISPLAY_NAME_MAPPINGS.items()}
 WEB_DIRECTORY = "./web"

@@ -24,6 +24,10 @@ def summarize_folder(folder, depth=-1, relative_to="output", min_size=512, dupli
     cands = buckets.candidates(resolution, divisible, bucket_list)
     items, refused = summary.scan_items(root, int(depth), (lambda p: pol.allows(p, read=True)) if pol else None)
     s = summary.summarize(root, items, cands, int(min_size), duplicates, int(near_threshold), refused)
+    from . import tokens
+
+    s.update(summary.tag_stats({it.rel: scan.read_sidecar(root, it.rel) for it in items if it.caption},
+                               tokens.counter()))
     listed = str(bucket_list or "").strip()
     note = " (from bucket_list)" if listed else f" (resolution {resolution}, divisible {divisible})"
     return s, summary.report(s, note)

@@ -98,10 +98,11 @@ def sweep_stale_temps(folder: str, max_age: float = STALE_TEMP_SECONDS) -> list:
     return gone
 
 
-def atomic_write(path: str, write) -> None:
+def atomic_write(path: str, write, sync: bool = True) -> None:
     """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename into place.
 
     A crash or an exception mid-way leaves the old file (or none), never a partial one.
+    ``sync=False`` skips the fsync, for a caller that writes many files and syncs once at the end.
     """
     folder = os.path.dirname(path) or "."
     now = time.time()
@@ -114,7 +115,8 @@ def atomic_write(path: str, write) -> None:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -124,5 +126,5 @@ def atomic_write(path: str, write) -> None:
         raise
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    atomic_write(path, lambda f: f.write(data))
+def atomic_write_bytes(path: str, data: bytes, sync: bool = True) -> None:
+    atomic_write(path, lambda f: f.write(data), sync)

@@ -7,7 +7,7 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import access, buckets, samples, scan
+from . import access, buckets, query, samples, scan
 from .comfy_paths import comfy_base, comfy_folder
 from .imaging import alpha_mask
 from .names import CATEGORY
@@ -94,7 +94,7 @@ class FolderImageLoader:
     RETURN_NAMES = ("image", "text", "mask", "filename", "index", "count")
     OUTPUT_TOOLTIPS = ("The image ([1,H,W,3]).", "Its caption: the sidecar <stem>.txt, or empty.",
                        "1 - alpha, or zeros when the image has no alpha.", "The file's stem (name without extension).",
-                       "The index that was loaded.", "How many images the folder holds.")
+                       "The index that was loaded.", "How many images the folder holds (that match the filter).")
     DESCRIPTION = ("Loads one image of a folder per run, in natural order (img2 before img10), with its caption "
                    "and file name. Set index to 'increment' to walk the folder one run at a time; past the last "
                    "image it stops with a clear error. In 'sort' mode one Run sorts the whole folder: each run "
@@ -113,30 +113,40 @@ class FolderImageLoader:
             "mode": (MODES, {"default": "index", "tooltip": "index: load the image at 'index'. sort: load the "
                              "first image without a decision, and keep going after each gate answer until the "
                              "folder is done (resumes where it stopped; see the decision log)."}),
+            "filter": ("STRING", {"default": "", "tooltip": "Only the images matching this query, e.g. "
+                                  "tag:cat AND NOT tag:blurry, width:<1024, has:caption (see the README). index, "
+                                  "count and a sort's progress follow the matching images. Empty = all."}),
         }, "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}}
 
     @classmethod
-    def IS_CHANGED(cls, folder, index, depth, mode="index", **_):
+    def IS_CHANGED(cls, folder, index, depth, mode="index", filter="", **_):  # noqa: A002
         if mode == "sort":
             return float("nan")                       # the next undecided image: never the cached one
-        return f"{index}:{depth}:{source_fingerprint(folder, depth)}"
+        return f"{index}:{depth}:{filter}:{source_fingerprint(folder, depth)}"
 
-    def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None):
+    def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None, filter=""):  # noqa: A002
         import torch
 
         from . import originals
 
         path = source_folder(folder)
+        q = query.Query(filter)                   # a bad query fails here, naming the position
         arrays = fingerprint = None
         if mode == "sort":
             from . import pause_server, sort_session
 
             session = sort_session.start(path, int(depth), pause_server.current_prompt_id(), prompt,
-                                         {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {})
+                                         {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {}, q.text)
             files, rel, index = session.files, session.current["file"], session.current["index"]
             arrays, fingerprint = sort_session.take_prefetched(session, rel)
         else:
             files = scan.list_images(path, depth)
+            if q:
+                from . import tokens
+
+                files = query.filter_files(path, files, q, tokens.counter() if "tokens" in q.fields() else None)
+                if not files:
+                    raise ValueError(f"no image of {path} matches the filter {q.text!r}")
             rel = scan.pick(files, int(index), path)
         check_files(path, rel)
         if arrays is None:                # the file as it is before it is read: a copy must be of these bytes

@@ -38,6 +38,9 @@ ROUTE_PROFILES_DELETE = ROUTE_PREFIX + "/pool/profiles/delete"
 ROUTE_PROFILES_DUPLICATE = ROUTE_PREFIX + "/pool/profiles/duplicate"
 ROUTE_PROFILES_EXPORT = ROUTE_PREFIX + "/pool/profiles/export"
 ROUTE_PROFILES_IMPORT = ROUTE_PREFIX + "/pool/profiles/import"
+# the caption box: the folder's tags for the autocomplete, and a caption's length in CLIP tokens
+ROUTE_TAGS = ROUTE_PREFIX + "/tags"
+ROUTE_TOKENS = ROUTE_PREFIX + "/tokens"
 
 EVENT_SHOW = "datasete-gate-show"          # a pause began (token, kind, what to show; never image bytes)
 EVENT_READY = "datasete-gate-ready"        # the full-resolution PNGs for the MaskEditor exist

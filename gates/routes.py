@@ -231,6 +231,64 @@ routes.get(names.ROUTE_SORT_THUMB)(_sort_call(
     lambda ss, s, d: web.FileResponse(ss.thumbnail(s, d), headers={"Cache-Control": "private, max-age=3600"})))
 
 
+def _tags(data: dict) -> dict:
+    """The autocomplete: tags of the sort's folder (``session``) or of ``folder`` (relative to input), plus
+    an optional tag list CSV (``list``), ranked for ``prefix``."""
+    import time
+
+    from . import access, scan, tag_vocab
+    from .comfy_paths import comfy_folder
+
+    t = time.perf_counter()
+    if data.get("session"):
+        from . import sort_session
+
+        s = sort_session.by_id(data.get("session"))
+        folder, depth = s.folder, s.depth
+    elif str(data.get("folder") or "").strip():
+        folder = access.check(scan.resolve_folder(data["folder"], comfy_folder("input")))
+        depth = int(data.get("depth") or 0)
+    else:
+        folder = None
+    sources = [tag_vocab.folder_counts(folder, depth)] if folder and os.path.isdir(folder) else []
+    if str(data.get("list") or "").strip():
+        path = access.check(scan.resolve_folder(data["list"], comfy_folder("input")), "tag list")
+        if not os.path.isfile(path):
+            raise RequestError(f"tag list not found: {path}", 404)
+        sources.append(tag_vocab.list_counts(path))
+    try:
+        limit = max(1, min(100, int(data.get("limit") or 20)))
+    except ValueError:
+        raise RequestError("'limit' must be a number") from None
+    found = tag_vocab.rank(str(data.get("prefix") or ""), sources, limit)
+    return {"tags": found, "ms": round((time.perf_counter() - t) * 1000, 1)}
+
+
+def _tokens(data: dict) -> dict:
+    from . import tokens
+
+    if not tokens.available():
+        raise RequestError("this ComfyUI has no SD1 CLIP tokenizer (comfy.sd1_clip)", 503)
+    return {"tokens": tokens.count(str(data.get("text") or "")), "limit": tokens.LIMIT}
+
+
+def _page_call(fn):
+    """A GET route of the caption box: query fields in, JSON out, errors as 4xx JSON."""
+    async def handler(request):
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, fn, dict(request.query))
+        except PauseError as e:
+            return _error(e)
+        except (OSError, ValueError) as e:
+            return web.json_response({"error": str(e)}, status=400)
+        return web.json_response({"ok": True, **result})
+    return handler
+
+
+routes.get(names.ROUTE_TAGS)(_page_call(_tags))
+routes.get(names.ROUTE_TOKENS)(_page_call(_tokens))
+
+
 @routes.get(names.ROUTE_PENDING)
 async def _pending(request):
     return web.json_response({"pending": HUB.pending()})

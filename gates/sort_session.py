@@ -34,7 +34,7 @@ DECODE_AHEAD = 2                          # full images decoded ahead of the ser
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
 _lock = threading.RLock()
-_sessions: dict[str, Session] = {}        # source folder -> its session
+_sessions: dict[str, Session] = {}        # source folder -> its session (of one depth and filter)
 _by_id: dict[str, Session] = {}           # session id (sent to the page) -> session
 _by_prompt: dict[str, Session] = {}       # prompt id -> the session that prompt sorts
 
@@ -61,8 +61,9 @@ class SortKind(RouteKind):
 
 
 class Session:
-    def __init__(self, folder: str, depth: int):
+    def __init__(self, folder: str, depth: int, filter_text: str = ""):
         self.folder, self.depth = folder, depth
+        self.filter = str(filter_text or "").strip()    # the loader's query: the sort walks its matches only
         self.id = secrets.token_urlsafe(12)       # names the session to the page; never a path
         self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER))
         self.queue = DecisionQueue()
@@ -85,10 +86,17 @@ class Session:
 
     # ---- the folder -------------------------------------------------------------
     def listing(self) -> list:
-        """The folder's images; listed again only when a folder's modification time changed."""
+        """The folder's images (those matching the filter); listed again only when a folder's modification
+        time changed (a caption written atomically changes it too)."""
         key = _dir_key(self.folder, self.depth)
         if key != self.listed_key:
-            self.files = scan.list_images(self.folder, self.depth)
+            files = scan.list_images(self.folder, self.depth)
+            if self.filter:
+                from . import query, tokens
+
+                q = query.Query(self.filter)
+                files = query.filter_files(self.folder, files, q, tokens.counter() if "tokens" in q.fields() else None)
+            self.files = files
             self.listed_key = key
         return self.files
 
@@ -164,15 +172,15 @@ def _send(data: dict) -> None:
 
 # ---- the loader's side -------------------------------------------------------------
 
-def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
-    """Open the folder's session for this prompt and pick its first undecided image."""
+def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = "") -> Session:
+    """Open the folder's session for this prompt and pick its first undecided image (of the filter's)."""
     with _lock:
         session = _sessions.get(folder)
-        if session is None or session.depth != depth:
+        if session is None or session.depth != depth or session.filter != str(filter_text or "").strip():
             if session is not None:
                 _release(session)
                 _by_id.pop(session.id, None)
-            session = _sessions[folder] = Session(folder, depth)
+            session = _sessions[folder] = Session(folder, depth, filter_text)
             _by_id[session.id] = session
         session.flush_pending()
         session.finishing = False
@@ -185,7 +193,8 @@ def start(folder: str, depth: int, prompt_id, prompt, extra) -> Session:
             _tell("missing", f"Sort stopped: {e}")
             raise SortDone(f"sort: {e}") from None
         if not files:
-            msg = f"Sort stopped: no images in {folder}"
+            msg = f"Sort stopped: no images in {folder}" + (f" match the filter {session.filter!r}"
+                                                            if session.filter else "")
             _tell("empty", msg)
             raise SortDone(msg)
         todo = session.log.undecided(files)

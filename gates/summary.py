@@ -15,13 +15,15 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import buckets, scan
+from . import buckets, scan, tags
 
 MASK_SUFFIX = scan.MASK_SUFFIX        # what Save Image To Folder writes beside an image
 CAPTION_EXT = ".txt"
 DUPLICATE_MODES = ("exact", "exact + near", "off")
 SHORT_SIDE_BINS = (0, 256, 512, 768, 1024, 1536, 2048)
 LIST_LIMIT = 50                       # lines per list in the report
+TOP_TAGS = 50                         # the most used tags in the report
+TOKEN_LIMIT = 75                      # one CLIP window (start/end tokens not counted)
 
 
 class Item(NamedTuple):
@@ -205,6 +207,23 @@ def summarize(root: str, items: list, bucket_set: list, min_size: int = 512, dup
     }
 
 
+def tag_stats(captions: dict, count_tokens=None, top: int = TOP_TAGS) -> dict:
+    """Tags of ``{rel: caption}``: the ``top`` most used (captions that have each), how many tags occur in
+    one caption only, and the captions over 75 CLIP tokens (``None`` without a token counter)."""
+    counts, spelling = Counter(), {}
+    for cap in captions.values():
+        for t in tags.dedupe(tags.split_tags(cap)):
+            k = tags.tag_key(t)
+            spelling.setdefault(k, t)
+            counts[k] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    over = None
+    if count_tokens is not None:
+        over = [[rel, n] for rel, n in ((rel, count_tokens(c)) for rel, c in captions.items()) if n > TOKEN_LIMIT]
+    return {"tags_top": [[spelling[k], n] for k, n in ranked[:top]], "tags_distinct": len(counts),
+            "tags_once": sum(1 for n in counts.values() if n == 1), "captions_over_75": over}
+
+
 def _listing(lines: list, rows: list) -> None:
     lines += rows[:LIST_LIMIT]
     if len(rows) > LIST_LIMIT:
@@ -236,6 +255,16 @@ def report(s: dict, bucket_note: str = "") -> str:
         if s["duplicates"] == "exact + near":
             lines += [f"near duplicates (perceptual hash): {len(s['near_duplicates'])} group(s)"]
             _listing(lines, ["  " + " ~ ".join(g) for g in s["near_duplicates"]])
+    if "tags_top" in s:
+        lines += ["", f"tags: {s['tags_distinct']} distinct, {s['tags_once']} used once; "
+                  f"the {len(s['tags_top'])} most used (captions):"]
+        lines += [f"  {n:>6}  {t}" for t, n in s["tags_top"]]
+        over = s["captions_over_75"]
+        if over is None:
+            lines.append(f"captions over {TOKEN_LIMIT} CLIP tokens: not counted (no tokenizer outside ComfyUI)")
+        else:
+            lines.append(f"captions over {TOKEN_LIMIT} CLIP tokens: {len(over)}")
+            _listing(lines, [f"  {r} ({n} tokens)" for r, n in over])
     if s["unreadable"]:
         lines += ["", f"unreadable: {len(s['unreadable'])}"]
         _listing(lines, [f"  {r}: {e}" for r, e in s["unreadable"]])

@@ -9,6 +9,7 @@ import { CSS_PREFIX as P } from "./names.js";
 import { el } from "./util.js";
 import { button, routeButtons, showStatus } from "./panel_parts.js";
 import { CropBox } from "./crop_box.js";
+import { attachTagComplete } from "./tag_complete.js";
 
 const STYLE_ID = `${P}style`;
 const WAITING_HEIGHT = 280;
@@ -196,7 +197,7 @@ export class GatePanel {
         ev.stopPropagation();              // the frontend's Ctrl+Enter (Queue) must not see it
         this.actions.onRoute(n);
       });
-      this.captionBox = box;
+      this.captionBox = attachTagComplete(box);
       parts.push(box);
     }
     const buttons = el("div", { className: `${P}buttons` }, routeButtons(pause.labels ?? [], (n) => this.actions.onRoute(n)));

@@ -31,6 +31,8 @@ export const ROUTES = {
   profilesDuplicate: `${ROUTE_PREFIX}/pool/profiles/duplicate`,
   profilesExport: `${ROUTE_PREFIX}/pool/profiles/export`,
   profilesImport: `${ROUTE_PREFIX}/pool/profiles/import`,
+  tags: `${ROUTE_PREFIX}/tags`,
+  tokens: `${ROUTE_PREFIX}/tokens`,
 };
 export const EVENTS = {
   show: "datasete-gate-show",

@@ -15,6 +15,7 @@ import { CSS_PREFIX as P, EVENTS, ROUTES } from "./names.js";
 import { GatePanel } from "./gate_panel.js";
 import { button, routeButtons } from "./panel_parts.js";
 import { CropBox } from "./crop_box.js";
+import { attachTagComplete } from "./tag_complete.js";
 import { el, post, typing, warn } from "./util.js";
 
 const STYLE_ID = `${P}sort-style`;
@@ -218,7 +219,7 @@ class SortView {
         ev.stopPropagation();              // the frontend's Ctrl+Enter (Queue) must not see it
         this.route(n);
       });
-      this.captionBox = box;
+      this.captionBox = attachTagComplete(box, () => ({ session: this.session }));
       parts.push(box);
     }
     this.maskButton = button("mask", "Edit mask",

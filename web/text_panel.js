@@ -8,6 +8,7 @@ import { CSS_PREFIX as P } from "./names.js";
 import { ensureStyle } from "./gate_panel.js";
 import { el } from "./util.js";
 import { showStatus } from "./panel_parts.js";
+import { attachTagComplete } from "./tag_complete.js";
 
 const STYLE_ID = `${P}text-style`;
 const WAITING_HEIGHT = 230;
@@ -72,7 +73,7 @@ export class TextPanel {
   textBox(value, placeholder) {
     const box = /** @type {HTMLTextAreaElement} */ (el("textarea", { className: `${P}text`, value, placeholder,
       spellcheck: false }));
-    this.box = box;
+    this.box = attachTagComplete(box);
     return box;
   }
 

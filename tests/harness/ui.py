@@ -298,6 +298,13 @@ def build_sort_graph(page, folder, out, labels=("keep", "reject", "fix")):
     return page.js(BUILD_SORT_GRAPH, {"folder": folder, "out": out, "labels": list(labels)})
 
 
+def wire_sort_caption(page):
+    """The sort graph's loader caption (text) into the gate's caption: the caption box shows."""
+    page.js("""() => { const ns = app.graph._nodes; const loader = ns.find(n => n.type === "FolderImageLoader");
+      const gate = ns.find(n => n.type === "ImageGate"); loader.connect(1, gate, "caption");
+      app.graph.setDirtyCanvas(true, true); }""")
+
+
 class SortPanel(GatePanel):
     """The Image Gate's panel during a folder sort: progress, saving, Undo, the strip, the culling view."""
 
@@ -365,3 +372,43 @@ class SortPanel(GatePanel):
         self.page.page.wait_for_function(
             f"(w) => [...document.querySelectorAll('{PANEL}')].some(p => p.textContent.includes(w))",
             arg=words, timeout=timeout)
+
+
+class TagBox:
+    """The caption box's autocomplete list, tag chips and token count (web/tag_complete.js)."""
+
+    item = f".{P}ac div"
+    chip = f"{PANEL} .{P}chip"
+    count = f"{PANEL} .{P}tc"
+
+    def __init__(self, page):
+        self.page = page
+
+    def items(self) -> list:
+        """(tag, count) of the open list, in order; [] when it is closed."""
+        return self.page.js(f"() => [...document.querySelectorAll('{self.item}')]"
+                            ".map(d => [d.children[0].textContent, Number(d.children[1].textContent)])")
+
+    def wait_items(self, timeout=15000):
+        self.page.page.wait_for_function(f"() => document.querySelectorAll('{self.item}').length > 0",
+                                         timeout=timeout)
+        return self.items()
+
+    def wait_first(self, tag, timeout=15000):
+        """Wait until the list's first entry is ``tag`` (the answer for the last key typed); the list."""
+        self.page.page.wait_for_function(
+            f"(t) => document.querySelector('{self.item}')?.children[0].textContent === t", arg=tag, timeout=timeout)
+        return self.items()
+
+    def wait_closed(self, timeout=5000):
+        self.page.page.wait_for_function(f"() => !document.querySelector('{self.item}')", timeout=timeout)
+
+    def chips(self) -> list:
+        return self.page.js(f"() => [...document.querySelectorAll('{self.chip}')].map(c => c.firstChild.textContent)")
+
+    def wait_tokens(self, n, timeout=15000):
+        """Wait until the token count shows ``n``; returns (text, warning class on, colour)."""
+        self.page.page.wait_for_function(
+            f"(n) => document.querySelector('{self.count}')?.dataset.tokens === String(n)", arg=n, timeout=timeout)
+        return self.page.js(f"() => {{ const e = document.querySelector('{self.count}');"
+                            f" return [e.textContent, e.classList.contains('{P}warn'), getComputedStyle(e).color]; }}")

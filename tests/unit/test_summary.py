@@ -152,3 +152,30 @@ def test_pure_modules_import_without_torch_or_comfyui():
             "assert not bad, bad")
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_tag_stats_top_tags_used_once_and_captions_over_75_tokens():
+    from gates import summary as sm
+
+    caps = {"a.png": "cat, Blurry, cat", "b.png": "blurry ,dog", "c.png": "BLURRY, cat, " + ", ".join(
+        f"t{i}" for i in range(80)), "d.png": ""}
+    words = lambda text: len(tags_of(text))
+    st = sm.tag_stats(caps, words, top=3)
+    assert st["tags_top"] == [["Blurry", 3], ["cat", 2], ["dog", 1]]     # per caption, first spelling kept
+    assert st["tags_distinct"] == 83 and st["tags_once"] == 81
+    assert st["captions_over_75"] == [["c.png", 82]]
+    assert sm.tag_stats(caps)["captions_over_75"] is None
+    text = sm.report({**minimal_summary(), **st})
+    assert "tags: 83 distinct, 81 used once; the 3 most used (captions):" in text
+    assert "       3  Blurry" in text and "captions over 75 CLIP tokens: 1" in text and "c.png (82 tokens)" in text
+
+
+def tags_of(text):
+    from gates.tags import split_tags
+
+    return split_tags(text)
+
+
+def minimal_summary():
+    return {"folder": "/x", "images": 0, "captions": 0, "masks": 0, "folders": {}, "buckets": {}, "width": {},
+            "min_size": 512, "small": [], "duplicates": "off", "unreadable": [], "refused": []}
