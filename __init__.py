@@ -4,7 +4,7 @@ Loaded by ComfyUI as a package from custom_nodes/. The server routes are
 imported only then (``if __package__``), so ``pytest`` can import ``gates.*``
 without ComfyUI.
 """
-from .gates import (
+from .gates.nodes import (
     bucket_resize,
     caption_batch_edit,
     chooser,
@@ -25,6 +25,6 @@ NODE_DISPLAY_NAME_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_DISP
 WEB_DIRECTORY = "./web"
 
 if __package__:
-    from .gates import pool_routes, routes  # noqa: F401  (register the HTTP routes)
+    from .gates.comfy import pool_routes, routes  # noqa: F401  (register the HTTP routes)
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]

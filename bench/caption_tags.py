@@ -25,7 +25,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gates import caption_batch_edit, tag_vocab  # noqa: E402
+from gates.core import tag_vocab  # noqa: E402
+from gates.nodes import caption_batch_edit
 
 WORDS = [f"{a}{b}" for a in ("bl", "re", "gr", "ca", "do", "ha", "sk", "ou") for b in range(300)]
 

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [REPO, os.path.join(REPO, "tests")]
 
-from gates import names  # noqa: E402
+from gates.core import names  # noqa: E402
 from harness.comfy import Client, ComfyServer  # noqa: E402
 from harness.graphs import noise_image  # noqa: E402
 

@@ -3,7 +3,7 @@
 Serves http://127.0.0.1:8188 (DEMO_PORT to change) from a persistent base folder
 .demo/ (sorted images land in .demo/output/sorted/). Ctrl-C stops it cleanly.
 Nothing is copied into input/: the examples read the sample dataset the pack
-ships (folder `dataset_gates_sample`, see gates/samples.py), as in any ComfyUI.
+ships (folder `dataset_gates_sample`, see gates/core/samples.py), as in any ComfyUI.
 """
 import os
 import shutil

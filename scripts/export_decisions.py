@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gates.sort_log import to_csv  # noqa: E402
+from gates.core.sort_log import to_csv  # noqa: E402
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

@@ -20,8 +20,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
-from gates import names  # noqa: E402
-from gates.files import atomic_write_bytes  # noqa: E402
+from gates.core import names  # noqa: E402
+from gates.core.files import atomic_write_bytes  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Example:
     api: str | None = None
 
 
-# The examples read the samples the pack ships in place (gates/samples.py), so they run in a
+# The examples read the samples the pack ships in place (gates/core/samples.py), so they run in a
 # ComfyUI where nothing was copied into input/ (tests/e2e/test_bare_install.py).
 SAMPLE = json.dumps(names.SAMPLE_FOLDER)
 

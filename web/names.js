@@ -1,5 +1,5 @@
 // @ts-check
-// Every name this pack publishes to the page, defined once (gates/names.py holds
+// Every name this pack publishes to the page, defined once (gates/core/names.py holds
 // the same values for the server; tests/unit/test_names.py keeps them in step).
 // Routes, event names and command ids are public contracts: they never change.
 

@@ -5,7 +5,7 @@
 // refs and captions, in the order they will be asked). The page shows the
 // next one the instant a key is pressed and sends the key at once; the server
 // keeps the keys in order and applies each to its image when its prompt comes
-// (gates/sort_queue.py), so no key is lost or doubled and nobody waits for a
+// (gates/core/sort_queue.py), so no key is lost or doubled and nobody waits for a
 // save. The panel says how many decisions are still being saved; a strip of
 // the decisions made so far lets any of them be revisited; F (or the button)
 // opens the culling view, the same panel filling the window.

@@ -33,7 +33,7 @@ const CSS = `
 .${P}tc.${P}warn{color:rgb(255, 140, 0);font-weight:bold}
 `;
 
-/** The tags of a caption, stripped, empty ones dropped (as gates/tags.py). @param {string} text */
+/** The tags of a caption, stripped, empty ones dropped (as gates/core/tags.py). @param {string} text */
 export function splitTags(text) {
   return String(text ?? "").split(",").map((t) => t.trim()).filter((t) => t);
 }

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from gates import sort_log
-from gates.sort_session import LOG_SUBFOLDER
+from gates.comfy.sort_session import LOG_SUBFOLDER
+from gates.core import sort_log
 from harness.comfy import REPO
 from harness.ui import SortPanel, build_sort_graph, queue
 

@@ -11,7 +11,7 @@ from harness.ui import GatePanel, build_gate_graph, run_to_pause, wait_no_button
 
 
 def aspect_buckets():
-    from gates import buckets
+    from gates.core import buckets
     return buckets.candidates(1280, 64, "")
 
 

@@ -6,7 +6,7 @@ import uuid
 import numpy as np
 from PIL import Image
 
-from gates.names import CSS_PREFIX
+from gates.core.names import CSS_PREFIX
 from harness.graphs import noise_image
 from harness.mask_editor import MaskEditor
 from harness.ui import GatePanel, build_gate_graph, queue

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from gates.names import EXTENSION, ROUTE_PENDING
+from gates.core.names import EXTENSION, ROUTE_PENDING
 from harness.fixtures import CHROMIUM_ARGS, Page, chromium_path
 from harness.graphs import kinds, noise_image, saved
 from harness.ui import (

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from gates.names import EVENT_SHOW
+from gates.core.names import EVENT_SHOW
 from harness.graphs import noise_image
 from harness.text_gate_ui import TextGatePanel, build_text_gate_graph
 from harness.ui import queue

@@ -1,6 +1,6 @@
 """Fixtures and drivers for the real ComfyUI, its page and the benchmarks.
 
-The harness reads the pack's published names (``gates.names``), so the repo
+The harness reads the pack's published names (``gates.core.names``), so the repo
 root must be importable also when a script (demo, bench) imports the harness.
 """
 import os

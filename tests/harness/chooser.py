@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 from PIL import Image
 
-from gates.names import CSS_PREFIX
+from gates.core.names import CSS_PREFIX
 
 from .graphs import Graph, saved
 

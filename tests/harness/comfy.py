@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from gates import names
+from gates.core import names
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACK_NAME = "comfyui-dataset-gates"

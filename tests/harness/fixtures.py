@@ -23,7 +23,7 @@ import tempfile
 
 import pytest
 
-from gates import names
+from gates.core import names
 
 from . import matrix
 from .comfy import (

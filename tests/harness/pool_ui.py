@@ -1,7 +1,7 @@
 """Page object of the Image Pool (Grid) and Pool Profile nodes: every selector of them lives here."""
 from __future__ import annotations
 
-from gates.names import CSS_PREFIX
+from gates.core.names import CSS_PREFIX
 
 P = CSS_PREFIX
 POOL = f".{P}pool"

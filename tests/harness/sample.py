@@ -1,12 +1,12 @@
 """The sample dataset the pack ships, and the name the example workflows give it.
 
 The examples read it in place: a relative folder ``dataset_gates_sample`` that is not in ComfyUI's
-input folder is the pack's ``example_data/sample_dataset`` (gates/samples.py), so neither `make demo`
+input folder is the pack's ``example_data/sample_dataset`` (gates/core/samples.py), so neither `make demo`
 nor a test copies anything into input/.
 """
 from __future__ import annotations
 
-from gates import names, samples, scan
+from gates.core import names, samples, scan
 
 SAMPLE = samples.FOLDER                        # example_data/sample_dataset in this repository
 SAMPLE_FOLDER = names.SAMPLE_FOLDER            # the examples' folder value

@@ -1,7 +1,7 @@
 """Page object of the Text Gate's panel, and a Text Gate graph built in the page."""
 from __future__ import annotations
 
-from gates.names import CSS_PREFIX
+from gates.core.names import CSS_PREFIX
 
 P = CSS_PREFIX
 TPANEL = f".{P}tpanel"

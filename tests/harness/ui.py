@@ -1,7 +1,7 @@
 """Page-side helpers for the e2e tests: build graphs with LiteGraph, queue, and the gate panel's page object."""
 from __future__ import annotations
 
-from gates.names import CSS_PREFIX
+from gates.core.names import CSS_PREFIX
 
 BUILD_GATE_GRAPH = """
 ({image, routes, labels, prefix, batch, timeout}) => {

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from gates import access, names
+from gates.core import access, names
 from harness.comfy import REPO, Client, ComfyServer
 
 

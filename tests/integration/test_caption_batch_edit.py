@@ -6,7 +6,7 @@ import uuid
 
 from PIL import Image
 
-from gates import tags
+from gates.core import tags
 from harness.graphs import Graph
 
 TAGS = ["cat", "dog", "blurry", "outdoors", "red hat", "catgirl", "cat ears", "1girl", "solo", "smile"]
@@ -125,7 +125,7 @@ def test_dataset_summary_reports_tag_statistics(comfy, client):
 def test_tag_and_token_routes_follow_the_folders_captions(comfy, client):
     from urllib.parse import urlencode
 
-    from gates import names
+    from gates.core import names
 
     name = f"cbe_tags_{uuid.uuid4().hex[:6]}"
     folder = comfy.folder(f"input/{name}")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates.names import (
+from gates.core.names import (
     CANCEL,
     EVENT_READY,
     EVENT_SHOW,

@@ -7,7 +7,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from gates.names import ROUTE_PENDING
+from gates.core.names import ROUTE_PENDING
 from harness.comfy import Client, ComfyServer
 from harness.graphs import Graph, gate_graph, noise_image
 

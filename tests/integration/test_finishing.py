@@ -10,7 +10,7 @@ import uuid
 import numpy as np
 from PIL import Image
 
-from gates import buckets
+from gates.core import buckets
 from harness.comfy import REPO
 
 SAMPLE = os.path.join(REPO, "example_data", "sample_dataset")

@@ -10,8 +10,8 @@ from contextlib import closing
 import numpy as np
 from PIL import Image
 
-from gates import names, sort_log
-from gates.sort_session import LOG_SUBFOLDER, UNDO
+from gates.comfy.sort_session import LOG_SUBFOLDER, UNDO
+from gates.core import names, sort_log
 from harness.comfy import REPO, Client, ComfyServer
 from harness.graphs import SortGraph, noise_image
 
@@ -264,12 +264,15 @@ def test_the_example_sort_workflow_with_bucket_resize_and_a_json_sidecar_writes_
     client.wait_for(lambda e: e.get("type") == names.EVENT_SORT and e["data"]["state"] == "done",
                     since=mark, timeout=60)
     time.sleep(0.5)
-    for stem, route in zip([os.path.splitext(f)[0] for f in ORDER], routes):
+    for name, route in zip(ORDER, routes):
+        stem, ext = os.path.splitext(name)
+        # format original (the example's): resized, so written losslessly in the source's format where it can be
+        image = stem + (ext if ext in (".png", ".webp") else ".png")
         d = comfy.folder(f"output/{out}/{['keep', 'reject', 'fix'][route - 1]}")
         got = sorted(f for f in os.listdir(d) if f.startswith(stem + "."))
         captioned = os.path.exists(os.path.join(SAMPLE, stem + ".txt"))   # dog_2 has no caption: no .txt
-        assert got == [f"{stem}.json", f"{stem}.mask.png", f"{stem}.png"] + [f"{stem}.txt"] * captioned, got
-        with Image.open(os.path.join(d, f"{stem}.png")) as im:
+        assert got == sorted([f"{stem}.json", f"{stem}.mask.png", image] + [f"{stem}.txt"] * captioned), got
+        with Image.open(os.path.join(d, image)) as im:
             w, h = im.size
         assert w % 64 == 0 and h % 64 == 0 and w * h <= 512 * 512       # on a bucket
         with Image.open(os.path.join(d, f"{stem}.mask.png")) as m:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from gates.names import ROUTE_CHOICE, ROUTE_MASK, ROUTE_PENDING, ROUTE_PREFIX
+from gates.core.names import ROUTE_CHOICE, ROUTE_MASK, ROUTE_PENDING, ROUTE_PREFIX
 from harness.comfy import multipart
 from harness.graphs import gate_graph, kinds, noise_image, png_bytes
 

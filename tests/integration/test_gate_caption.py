@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates.names import EVENT_DONE, MAX_ROUTES, ROUTE_MASK
+from gates.core.names import EVENT_DONE, MAX_ROUTES, ROUTE_MASK
 from harness.graphs import Graph, noise_image, png_bytes
 
 CAPTION_SLOT = MAX_ROUTES + 1            # the gate's caption output on the server

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates.names import (
+from gates.core.names import (
     EVENT_READY,
     EVENT_SHOW,
     ROUTE_CHOICE,

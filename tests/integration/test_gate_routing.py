@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from gates.names import ROUTE_CHOICE, ROUTE_PENDING
+from gates.core.names import ROUTE_CHOICE, ROUTE_PENDING
 from harness.graphs import gate_graph, noise_image, saved
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from PIL import Image
 
-from gates import names
+from gates.core import names
 from harness.graphs import Graph, SortGraph
 
 CAPTIONS = {f"img{i}.png": c for i, c in enumerate(

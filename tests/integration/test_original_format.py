@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from gates import names
+from gates.core import names
 from harness.comfy import REPO
 from harness.graphs import Graph
 

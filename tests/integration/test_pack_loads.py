@@ -1,5 +1,5 @@
 """The real ComfyUI server loads the pack."""
-from gates.names import CATEGORY, ROUTE_PENDING
+from gates.core.names import CATEGORY, ROUTE_PENDING
 from harness.comfy import PACK_NAME
 
 

@@ -60,8 +60,9 @@ def test_example_workflow_sorts_the_whole_sample_dataset(comfy, client):
     out = comfy.folder(f"output/{out_root}")
     got = {r: sorted(os.listdir(os.path.join(out, r))) for r in ROUTES if os.path.isdir(os.path.join(out, r))}
     want = {r: [] for r in ROUTES}
+    source = {os.path.splitext(f)[0]: f for f in os.listdir(SAMPLE) if not f.endswith(".txt")}
     for stem, (route, painted) in expected.items():
-        want[route].append(f"{stem}.png")
+        want[route].append(source[stem])                       # format original: the file itself
         if os.path.exists(os.path.join(SAMPLE, stem + ".txt")):
             want[route].append(f"{stem}.txt")
         if painted:
@@ -74,7 +75,7 @@ def test_example_workflow_sorts_the_whole_sample_dataset(comfy, client):
         if painted:
             m = np.asarray(Image.open(os.path.join(out, route, stem + ".mask.png")))
             assert m[: m.shape[0] // 2 - 2].min() == 255 and m[m.shape[0] // 2 + 2:].max() == 0
-        src_img = [f for f in os.listdir(SAMPLE) if os.path.splitext(f)[0] == stem and not f.endswith(".txt")][0]
-        saved_size = Image.open(os.path.join(out, route, stem + ".png")).size
-        assert saved_size == Image.open(os.path.join(SAMPLE, src_img)).size
+        with open(os.path.join(out, route, source[stem]), "rb") as a, \
+                open(os.path.join(SAMPLE, source[stem]), "rb") as b:
+            assert a.read() == b.read()                         # byte for byte
     assert snapshot(src) == before                              # the source folder is untouched

@@ -12,7 +12,7 @@ from contextlib import closing
 
 import pytest
 
-from gates import names
+from gates.core import names
 from harness.comfy import REPO, Client, ComfyServer
 from harness.graphs import SortGraph
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from gates.names import CANCEL, EVENT_DONE, ROUTE_PENDING
+from gates.core.names import CANCEL, EVENT_DONE, ROUTE_PENDING
 from harness.graphs import Graph, noise_image
 
 

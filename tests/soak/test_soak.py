@@ -15,7 +15,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from gates.names import ROUTE_PENDING, TEMP_SUBFOLDER
+from gates.core.names import ROUTE_PENDING, TEMP_SUBFOLDER
 from harness.comfy import Client, ComfyServer
 from harness.fixtures import Page
 from harness.graphs import gate_graph, kinds, noise_image, png_bytes, saved

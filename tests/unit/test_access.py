@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from gates import access, names
+from gates.core import access, names
 
 
 @pytest.mark.parametrize("listen,loop", [
@@ -92,8 +92,8 @@ def test_outside_comfyui_there_is_no_policy(monkeypatch):
 
 def test_loader_and_saver_apply_the_policy(comfy_modules, tmp_path):
     torch = pytest.importorskip("torch")
-    from gates.loader import FolderImageLoader
-    from gates.saver import SaveImageToFolder
+    from gates.nodes.loader import FolderImageLoader
+    from gates.nodes.saver import SaveImageToFolder
 
     cli, base = comfy_modules
     cli.args.listen = "0.0.0.0"
@@ -111,7 +111,7 @@ def test_a_linked_image_or_caption_out_of_an_allowed_folder_is_refused(comfy_mod
     pytest.importorskip("torch")
     from PIL import Image
 
-    from gates.loader import FolderImageLoader
+    from gates.nodes.loader import FolderImageLoader
 
     cli, base = comfy_modules
     cli.args.listen = "0.0.0.0"
@@ -146,9 +146,9 @@ def test_read_roots_may_be_read_never_written(tmp_path):
 
 def test_the_shipped_sample_is_read_on_an_exposed_server_and_never_written(comfy_modules):
     torch = pytest.importorskip("torch")
-    from gates import samples
-    from gates.loader import FolderImageLoader
-    from gates.saver import SaveImageToFolder
+    from gates.core import samples
+    from gates.nodes.loader import FolderImageLoader
+    from gates.nodes.saver import SaveImageToFolder
 
     cli, base = comfy_modules
     cli.args.listen = "0.0.0.0"

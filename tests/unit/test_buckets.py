@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from gates import buckets
+from gates.core import buckets
 
 torch = pytest.importorskip("torch", reason="the node's tensors need torch (scripts/setup-comfyui installs it)")
-from gates.bucket_resize import BucketResize, parse_color  # noqa: E402
+from gates.nodes.bucket_resize import BucketResize, parse_color  # noqa: E402
 
 
 @functools.cache

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from gates import caption_batch_edit as cbe
+from gates.nodes import caption_batch_edit as cbe
 
 
 def make(folder, captions):

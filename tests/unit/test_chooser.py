@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from gates import chooser
-from gates.names import CANCEL, CATEGORY, MAX_ROUTES
-from gates.pauses import PauseError, PauseHub, RouteKind
+from gates.core.names import CANCEL, CATEGORY, MAX_ROUTES
+from gates.core.pauses import PauseError, PauseHub, RouteKind
+from gates.nodes import chooser
 
 
 def kind(count=6, routes=3, default=0, **kw):
@@ -190,7 +190,7 @@ def test_route_indices_keep_batch_order():
 
 
 def test_thumbnails_are_small_keep_the_aspect_and_the_colour():
-    from gates.imaging import thumbnail
+    from gates.core.imaging import thumbnail
 
     frame = np.zeros((1024, 512, 3), np.float32)
     frame[..., 0] = 1.0

@@ -3,7 +3,7 @@ blocker standing in for ComfyUI's ExecutionBlocker."""
 import numpy as np
 import pytest
 
-from gates import chooser
+from gates.nodes import chooser
 
 torch = pytest.importorskip("torch", reason="image tensors need torch (scripts/setup-comfyui installs it)")
 

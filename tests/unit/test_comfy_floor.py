@@ -109,7 +109,8 @@ def allowed(name: str) -> bool:
 
 
 def pack_sources() -> list:
-    return sorted(glob.glob(os.path.join(REPO, "gates", "*.py"))) + [os.path.join(REPO, "__init__.py")]
+    found = glob.glob(os.path.join(REPO, "gates", "**", "*.py"), recursive=True)
+    return sorted(found) + [os.path.join(REPO, "__init__.py")]
 
 
 def test_pyproject_declares_the_floor_this_test_checks():

@@ -1,8 +1,8 @@
 """Crop at the gate: the answer's crop and bucket are checked; a crop framed for a bucket is not cut again."""
 import pytest
 
-from gates import buckets
-from gates.pauses import PauseError, RouteKind, bucket_name, crop_box
+from gates.core import buckets
+from gates.core.pauses import PauseError, RouteKind, bucket_name, crop_box
 
 
 def test_a_crop_inside_the_image_is_taken_in_whole_pixels():
@@ -58,7 +58,7 @@ def test_an_image_of_another_aspect_is_still_cropped_to_cover():
 
 
 def test_the_show_event_offers_sane_bucket_aspects_only():
-    from gates.gate import crop_buckets
+    from gates.nodes.gate import crop_buckets
 
     offered = crop_buckets(buckets.candidates(1280, 64, ""))
     assert [1280, 1280] in offered and len(offered) > 10

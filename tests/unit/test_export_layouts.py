@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import export_layouts as ex
+from gates.core import export_layouts as ex
 
 
 def img(path, w=24, h=16, seed=0, fmt=None, **kw):
@@ -186,7 +186,7 @@ def test_pure_and_node_modules_import_without_torch_or_comfyui():
     import sys
 
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    code = ("import sys; import gates.export_layouts, gates.dataset_export; "
+    code = ("import sys; import gates.core.export_layouts, gates.nodes.dataset_export; "
             "bad = [m for m in ('torch', 'comfy', 'comfy.cli_args', 'folder_paths', 'aiohttp') if m in sys.modules]; "
             "assert not bad, bad")
     r = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
@@ -194,7 +194,7 @@ def test_pure_and_node_modules_import_without_torch_or_comfyui():
 
 
 def test_the_node_has_a_tooltip_on_every_input_and_output(src, tmp_path):
-    from gates.dataset_export import DatasetExport
+    from gates.nodes.dataset_export import DatasetExport
 
     spec = DatasetExport.INPUT_TYPES()
     for group in spec.values():

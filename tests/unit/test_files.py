@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from gates import files
+from gates.core import files
 
 
 @pytest.mark.parametrize("bad", ["", "  ", ".", "..", "../x", "a/b", "a\\b", "a:b", "a*b", 'a"b', "a?b", "a<b",

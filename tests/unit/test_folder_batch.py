@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import names
-from gates.loader import FolderImageBatch, batch_size
+from gates.core import names
+from gates.nodes.loader import FolderImageBatch, batch_size
 
 torch = pytest.importorskip("torch")
 

@@ -2,7 +2,7 @@
 test_gate_mask.py.)"""
 import math
 
-from gates import gate
+from gates.nodes import gate
 
 
 def test_route_tuple_places_image_at_chosen():

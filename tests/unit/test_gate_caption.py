@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from gates import gate
-from gates.pauses import MAX_TEXT_BYTES, PauseError, PauseHub, RouteChoice, RouteKind, StalePause, text_field
+from gates.core.pauses import MAX_TEXT_BYTES, PauseError, PauseHub, RouteChoice, RouteKind, StalePause, text_field
+from gates.nodes import gate
 
 
 @pytest.fixture

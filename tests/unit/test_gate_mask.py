@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import imaging
+from gates.core import imaging
 from harness.graphs import png_bytes
 
 torch = pytest.importorskip("torch", reason="mask tensors need torch (scripts/setup-comfyui installs it)")

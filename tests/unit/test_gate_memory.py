@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import gate_memory as memory
+from gates.core import gate_memory as memory
 
 
 @pytest.fixture(autouse=True)

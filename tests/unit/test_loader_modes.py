@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates.loader import decode_compact, expand_arrays, load_file, pil_to_arrays
+from gates.nodes.loader import decode_compact, expand_arrays, load_file, pil_to_arrays
 
 
 def save(tmp_path, im, name, **kw):

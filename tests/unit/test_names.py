@@ -2,7 +2,7 @@
 import os
 import re
 
-from gates import names
+from gates.core import names
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEB = os.path.join(REPO, "web")

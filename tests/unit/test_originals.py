@@ -1,4 +1,4 @@
-"""format 'original': the "unchanged" check (gates/originals.py) and what the saver writes (no ComfyUI).
+"""format 'original': the "unchanged" check (gates/core/originals.py) and what the saver writes (no ComfyUI).
 
 Every way an image can stop being its file's exact pixels must answer "changed":
 an in-place edit through torch (with and without torch's version counter, which
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import originals
+from gates.core import originals
 
 torch = pytest.importorskip("torch", reason="the registry's images are torch tensors")
 
@@ -290,9 +290,9 @@ def files_of(folder):
 
 
 def test_saver_copies_an_unchanged_image_and_writes_a_changed_one_losslessly(tmp_path):
-    from gates.bucket_resize import BucketResize
-    from gates.loader import FolderImageLoader
-    from gates.saver import SaveImageToFolder
+    from gates.nodes.bucket_resize import BucketResize
+    from gates.nodes.loader import FolderImageLoader
+    from gates.nodes.saver import SaveImageToFolder
 
     ds = tmp_path / "ds"
     ds.mkdir()
@@ -335,7 +335,7 @@ def test_saver_copies_an_unchanged_image_and_writes_a_changed_one_losslessly(tmp
 
 
 def test_saver_original_for_an_image_not_from_the_loader_writes_png_and_says_so(tmp_path):
-    from gates.saver import SaveImageToFolder
+    from gates.nodes.saver import SaveImageToFolder
 
     res = SaveImageToFolder().save(torch.rand((1, 8, 8, 3)), str(tmp_path), "x", "original",
                                    prompt=PROMPT, unique_id="6")
@@ -344,14 +344,14 @@ def test_saver_original_for_an_image_not_from_the_loader_writes_png_and_says_so(
 
 
 def test_other_formats_are_as_before(tmp_path):
-    from gates.saver import SaveImageToFolder
+    from gates.nodes.saver import SaveImageToFolder
 
     res = SaveImageToFolder().save(torch.rand((1, 8, 8, 3)), str(tmp_path), "x", "png")
     assert res == {"ui": {"saved": [str(tmp_path / "x.png")]}}
 
 
 def test_encode_png16_round_trips(tmp_path):
-    from gates.imaging import encode_png16
+    from gates.core.imaging import encode_png16
 
     g = np.random.default_rng(5).integers(0, 65536, (9, 7), dtype=np.uint16)
     im = Image.open(io.BytesIO(encode_png16(g)))
@@ -370,7 +370,7 @@ def test_encode_png16_round_trips(tmp_path):
 
 
 def test_is_gray_compares_the_channels_at_the_written_depth():
-    from gates.saver import is_gray
+    from gates.nodes.saver import is_gray
 
     # values on 16-bit steps: the nudge below stays far from a rounding boundary (not flaky)
     g = (torch.randint(0, 65536, (6, 5, 1)).float() / 65535.0).expand(6, 5, 3).contiguous()
@@ -382,8 +382,8 @@ def test_is_gray_compares_the_channels_at_the_written_depth():
 
 
 def test_the_loader_registers_only_for_a_prompt_whose_saver_may_use_original(tmp_path):
-    from gates.loader import FolderImageLoader
-    from gates.saver import SaveImageToFolder
+    from gates.nodes.loader import FolderImageLoader
+    from gates.nodes.saver import SaveImageToFolder
 
     ds = tmp_path / "ds"
     ds.mkdir()

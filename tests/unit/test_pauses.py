@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from gates.names import CANCEL
-from gates.pauses import PauseError, PauseHub, RouteKind, StalePause, Stopped, TimedOut, UnknownPause
+from gates.core.names import CANCEL
+from gates.core.pauses import PauseError, PauseHub, RouteKind, StalePause, Stopped, TimedOut, UnknownPause
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import pool
-from gates.pool_nodes import GridImagePool, PoolProfile
+from gates.core import pool
+from gates.nodes.pool_nodes import GridImagePool, PoolProfile
 
 
 def png(c=(10, 20, 30)) -> bytes:
@@ -80,7 +80,7 @@ def test_node_ids_inputs_outputs_and_tooltips():
 def test_profiles_round_trip_and_refusals(tmp_path):
     import zipfile
 
-    from gates import pool_profiles as pp
+    from gates.core import pool_profiles as pp
 
     base = str(tmp_path)
     e = pp.create(base, "chars")

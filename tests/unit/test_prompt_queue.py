@@ -1,4 +1,4 @@
-"""gates.prompt_queue against stand-ins of ComfyUI's server and execution modules: the shapes of
+"""gates.comfy.prompt_queue against stand-ins of ComfyUI's server and execution modules: the shapes of
 older ComfyUIs (sync validate_prompt, fewer arguments, 5-field queue items) that no backend here
 runs, the event loop's thread, timeouts; and no HTTP client left in gates/."""
 import asyncio
@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from gates import prompt_queue
-from gates.prompt_queue import QueueError, queue_prompt
+from gates.comfy import prompt_queue
+from gates.comfy.prompt_queue import QueueError, queue_prompt
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROMPT = {"1": {"class_type": "LoadImage", "inputs": {"image": "a.png"}, "_meta": {"title": "Load"}}}

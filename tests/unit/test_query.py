@@ -4,7 +4,7 @@ import os
 import pytest
 from PIL import Image
 
-from gates.query import Query, QueryError, Record, filter_files
+from gates.core.query import Query, QueryError, Record, filter_files
 
 
 def tree(text):

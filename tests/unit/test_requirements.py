@@ -88,7 +88,7 @@ def needed() -> dict:
             out.setdefault(DISTRIBUTION.get(name, name).lower().replace("_", "-"), []).append(os.path.relpath(p, REPO))
     # The unit tests import the pack's pure modules; the ones that import ComfyUI at module level
     # only ever load inside a server, whose python has its own packages.
-    for p in glob.glob(os.path.join(REPO, "gates", "*.py")):
+    for p in glob.glob(os.path.join(REPO, "gates", "**", "*.py"), recursive=True):
         top = imports(p, module_level_only=True)
         if top & COMFY:
             continue

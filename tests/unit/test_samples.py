@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from gates import names, samples
+from gates.core import names, samples
 
 
 def test_the_name_and_the_folder():

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from gates import scan
+from gates.core import scan
 
 
 def touch(p, data=b"x"):

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from gates import sidecars
-from gates.sidecar_nodes import SaveImageSidecars, Sidecar
+from gates.core import sidecars
+from gates.nodes.sidecar_nodes import SaveImageSidecars, Sidecar
 
 
 def test_chain_builds_immutably_and_names_the_files():
@@ -95,7 +95,7 @@ torch = pytest.importorskip("torch", reason="the saver's tensors need torch")
 
 
 def save(folder, chain, **kw):
-    from gates.saver import SaveImageToFolder
+    from gates.nodes.saver import SaveImageToFolder
 
     return SaveImageToFolder().save(torch.rand((1, 8, 8, 3)), str(folder), "cat_01", sidecar=chain, **kw)
 

@@ -3,7 +3,7 @@ import csv
 import io
 import os
 
-from gates import sort_log
+from gates.core import sort_log
 
 
 def folder_with(tmp_path, *names):

@@ -1,5 +1,5 @@
 """The keys of a folder sort, kept in order: what each op does to the queue (pure logic)."""
-from gates.sort_queue import DECIDE, STOP, UNDO, DecisionQueue
+from gates.core.sort_queue import DECIDE, STOP, UNDO, DecisionQueue
 
 
 def test_decisions_are_taken_in_order_for_the_file_each_prompt_shows():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gates import buckets, summary, summary_chart
+from gates.core import buckets, summary, summary_chart
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -146,8 +146,9 @@ def test_ten_thousand_headers_are_fast(tmp_path):
 
 
 def test_pure_modules_import_without_torch_or_comfyui():
-    code = ("import sys; import gates.buckets, gates.sidecars, gates.summary, gates.summary_chart, gates.access, "
-            "gates.sidecar_nodes, gates.bucket_resize, gates.dataset_summary; "
+    code = ("import sys; import gates.core.buckets, gates.core.sidecars, gates.core.summary, "
+            "gates.core.summary_chart, gates.core.access, gates.nodes.sidecar_nodes, gates.nodes.bucket_resize, "
+            "gates.nodes.dataset_summary; "
             "bad = [m for m in ('torch', 'comfy', 'comfy.cli_args', 'folder_paths', 'aiohttp') if m in sys.modules]; "
             "assert not bad, bad")
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
@@ -155,7 +156,7 @@ def test_pure_modules_import_without_torch_or_comfyui():
 
 
 def test_tag_stats_top_tags_used_once_and_captions_over_75_tokens():
-    from gates import summary as sm
+    from gates.core import summary as sm
 
     caps = {"a.png": "cat, Blurry, cat", "b.png": "blurry ,dog", "c.png": "BLURRY, cat, " + ", ".join(
         f"t{i}" for i in range(80)), "d.png": ""}
@@ -171,7 +172,7 @@ def test_tag_stats_top_tags_used_once_and_captions_over_75_tokens():
 
 
 def tags_of(text):
-    from gates.tags import split_tags
+    from gates.core.tags import split_tags
 
     return split_tags(text)
 

@@ -2,7 +2,7 @@
 import os
 import time
 
-from gates import files, tag_vocab
+from gates.core import files, tag_vocab
 
 
 def write(folder, captions):

@@ -1,8 +1,8 @@
 """Tags: splitting, joining, and every Caption Batch Edit operation on tricky captions."""
 import pytest
 
-from gates import tags
-from gates.tags import apply
+from gates.core import tags
+from gates.core.tags import apply
 
 
 def test_split_strips_whitespace_and_drops_empty_tags():

@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from gates import text_gate
-from gates.names import CATEGORY
-from gates.pauses import MAX_TEXT_BYTES, PauseError, PauseHub, StalePause
-from gates.text_gate import TextGate, TextKind
+from gates.core.names import CATEGORY
+from gates.core.pauses import MAX_TEXT_BYTES, PauseError, PauseHub, StalePause
+from gates.nodes import text_gate
+from gates.nodes.text_gate import TextGate, TextKind
 
 
 def test_the_original_interface_is_kept_and_extended():

@@ -10,8 +10,8 @@ import logging
 import numpy as np
 from PIL import Image, ImageColor
 
-from . import buckets
-from .names import CATEGORY, LOGGER
+from ..core import buckets
+from ..core.names import CATEGORY, LOGGER
 
 log = logging.getLogger(LOGGER)
 
@@ -102,7 +102,7 @@ class BucketResize:
             pad_color="#000000", bucket_list=""):
         import torch
 
-        from .imaging import fit_mask
+        from ..core.imaging import fit_mask
 
         b, ih, iw = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
         cands = buckets.candidates(resolution, divisible, bucket_list)

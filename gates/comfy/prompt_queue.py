@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 
-from . import names
+from ..core import names
 
 log = logging.getLogger(names.LOGGER)
 TIMEOUT_SECONDS = 30.0            # for the event loop to validate and queue (milliseconds when it is idle)

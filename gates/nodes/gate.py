@@ -6,8 +6,8 @@ Thin node glue: ``pauses`` does the waiting, ``pause_server`` the showing,
 """
 from __future__ import annotations
 
-from .names import CATEGORY, MAX_ROUTES
-from .pauses import RouteKind
+from ..core.names import CATEGORY, MAX_ROUTES
+from ..core.pauses import RouteKind
 
 TIMEOUT_ACTIONS = ["stop"] + [f"route {i}" for i in range(1, MAX_ROUTES + 1)]
 
@@ -57,7 +57,8 @@ def memory_info(pause, unique_id, keep_mask, height, width):
     """Show fields of the sticky mask; writes the kept mask's overlay beside the previews."""
     import os
 
-    from . import files, gate_memory, imaging, pause_server
+    from ..comfy import pause_server
+    from ..core import files, gate_memory, imaging
 
     kept = gate_memory.recall(unique_id) if keep_mask else None
     if kept is None:
@@ -130,8 +131,9 @@ class ImageGate:
         # comfy_execution.graph has ExecutionBlocker in every ComfyUI that has it at all
         from comfy_execution.graph import ExecutionBlocker
 
-        from . import buckets, gate_memory, pause_server, sort_session
-        from .imaging import fit_mask
+        from ..comfy import pause_server, sort_session
+        from ..core import buckets, gate_memory
+        from ..core.imaging import fit_mask
 
         routes = max(1, min(int(routes), MAX_ROUTES))
         names = parse_labels(labels, routes)
@@ -213,8 +215,8 @@ def cropped(t, crop: dict):
 
 def answer_of(op, sort_session):
     """A key queued in a folder sort as a pause's end: ``(outcome, answer, attachments)``; answer None = Stop."""
-    from .pauses import RouteChoice
-    from .sort_queue import DECIDE, UNDO
+    from ..core.pauses import RouteChoice
+    from ..core.sort_queue import DECIDE, UNDO
 
     if op.kind == DECIDE:
         choice = RouteChoice(op.route, op.caption, op.crop, op.bucket)

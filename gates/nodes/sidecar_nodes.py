@@ -7,9 +7,9 @@ import os
 
 from PIL import Image
 
-from . import access, files, sidecars
-from .comfy_paths import comfy_folder
-from .names import CATEGORY
+from ..comfy.comfy_paths import comfy_folder
+from ..core import access, files, sidecars
+from ..core.names import CATEGORY
 
 
 class Sidecar:
@@ -109,7 +109,7 @@ class SaveImageSidecars:
     def save(self, images, filename_prefix, output_folder, sidecar=None, prompt=None, extra_pnginfo=None):
         import folder_paths
 
-        from .imaging import tensor_to_uint8
+        from ..core.imaging import tensor_to_uint8
 
         chain = sidecars.plan(sidecar)                       # refuse a bad chain before any write
         root = access.check(output_root(output_folder))

@@ -1,9 +1,9 @@
 """Dataset Export node: a curated folder in the layout a trainer reads (kohya, OneTrainer, Hugging Face imagefolder)."""
 from __future__ import annotations
 
-from . import export_layouts as ex
-from .comfy_paths import comfy_folder
-from .names import CATEGORY
+from ..comfy.comfy_paths import comfy_folder
+from ..core import export_layouts as ex
+from ..core.names import CATEGORY
 
 
 class DatasetExport:

@@ -29,9 +29,9 @@ import time
 from aiohttp import web
 from server import PromptServer
 
-from . import imaging, names, pool, pool_profiles
-from .pool import PoolError
-from .pool_nodes import pool_base
+from ..core import imaging, names, pool, pool_profiles
+from ..core.pool import PoolError
+from ..nodes.pool_nodes import pool_base
 
 routes = PromptServer.instance.routes
 

@@ -17,9 +17,9 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..core.names import CANCEL, CATEGORY, MAX_ROUTES
+from ..core.pauses import PauseError, PauseKind, full_once
 from .gate import parse_labels
-from .names import CANCEL, CATEGORY, MAX_ROUTES
-from .pauses import PauseError, PauseKind, full_once
 
 DROP = "drop"
 DEFAULT_LABEL = "pass"                 # route 1's label when none is given (the original's one output)
@@ -206,7 +206,7 @@ def masks_for(indices, painted: dict, height: int, width: int):
     import numpy as np
     import torch
 
-    from .imaging import fit_mask
+    from ..core.imaging import fit_mask
 
     out = torch.from_numpy(np.zeros((len(indices), height, width), dtype=np.float32))   # calloc'd
     for row, i in enumerate(indices):
@@ -287,7 +287,8 @@ class ImageChooserGate:
         # comfy_execution.graph has ExecutionBlocker in every ComfyUI that has it at all
         from comfy_execution.graph import ExecutionBlocker
 
-        from . import names, pause_server
+        from ..comfy import pause_server
+        from ..core import names
 
         count = int(images.shape[0])
         if count < 1:

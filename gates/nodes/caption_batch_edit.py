@@ -13,9 +13,9 @@ import json
 import os
 import time
 
-from . import access, files, query, scan, tags
-from .comfy_paths import comfy_folder
-from .names import CATEGORY
+from ..comfy.comfy_paths import comfy_folder
+from ..core import access, files, query, scan, tags
+from ..core.names import CATEGORY
 
 JOURNAL_SUBFOLDER = os.path.join("dataset_gates_logs", "caption_edits")   # under ComfyUI's output folder
 REPORT_EXAMPLES = 20
@@ -60,7 +60,7 @@ def plan(folder: str, depth: int, operation: str, find: str = "", replace: str =
 
 
 def journal_dir(folder: str, output: str) -> str:
-    from .sort_log import log_name
+    from ..core.sort_log import log_name
 
     return os.path.join(output, JOURNAL_SUBFOLDER, os.path.splitext(log_name(folder))[0])
 
@@ -221,7 +221,7 @@ class CaptionBatchEdit:
         return float("nan")           # the captions change behind ComfyUI's back: always look again
 
     def edit(self, folder, depth, operation, find, replace, match, dry_run=True, filter=""):  # noqa: A002
-        from . import tokens
+        from ..comfy import tokens
 
         path = access.check(scan.resolve_folder(folder, comfy_folder("input")))
         if not os.path.isdir(path):

@@ -7,9 +7,9 @@ import uuid
 
 from PIL import Image
 
-from . import access, buckets, files, samples, scan, summary, summary_chart
-from .comfy_paths import comfy_folder
-from .names import CATEGORY
+from ..comfy.comfy_paths import comfy_folder
+from ..core import access, buckets, files, samples, scan, summary, summary_chart
+from ..core.names import CATEGORY
 
 
 def summarize_folder(folder, depth=-1, relative_to="output", min_size=512, duplicates="exact", near_threshold=6,
@@ -24,7 +24,7 @@ def summarize_folder(folder, depth=-1, relative_to="output", min_size=512, dupli
     cands = buckets.candidates(resolution, divisible, bucket_list)
     items, refused = summary.scan_items(root, int(depth), (lambda p: pol.allows(p, read=True)) if pol else None)
     s = summary.summarize(root, items, cands, int(min_size), duplicates, int(near_threshold), refused)
-    from . import tokens
+    from ..comfy import tokens
 
     s.update(summary.tag_stats({it.rel: scan.read_sidecar(root, it.rel) for it in items if it.caption},
                                tokens.counter()))

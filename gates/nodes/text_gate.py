@@ -7,8 +7,8 @@ pauses. ComfyUI and torch are imported lazily inside ``run``.
 """
 from __future__ import annotations
 
-from .names import CATEGORY
-from .pauses import PauseKind, text_field
+from ..core.names import CATEGORY
+from ..core.pauses import PauseKind, text_field
 
 TIMEOUT_ACTIONS = ["pass unchanged", "stop"]
 
@@ -56,7 +56,8 @@ def passed_text(outcome, answer, text_in, on_timeout):
 
 def show_text(pause, text, image):
     """The Text Gate's show: the text, and the image's previews when one is wired."""
-    from . import names, pause_server
+    from ..comfy import pause_server
+    from ..core import names
 
     info = {"text": text}
     if image is not None:
@@ -117,7 +118,7 @@ class TextGate:
                     "result": (str(stored_text or ""), signal)}
         import comfy.model_management as mm
 
-        from . import pause_server
+        from ..comfy import pause_server
 
         incoming = "" if text is None else str(text)
         outcome, pause = pause_server.hold(unique_id, TextKind(on_timeout), lambda p: show_text(p, incoming, image),

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 
-from . import pool, pool_profiles
-from .comfy_paths import comfy_folder
-from .names import CATEGORY, LOGGER
+from ..comfy.comfy_paths import comfy_folder
+from ..core import pool, pool_profiles
+from ..core.names import CATEGORY, LOGGER
 
 log = logging.getLogger(LOGGER)
 PROFILE_TYPE = "POOL_PROFILE"

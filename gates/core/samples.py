@@ -13,7 +13,7 @@ import os
 
 from . import names, scan
 
-PACK_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACK_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # gates/core/ -> the pack
 FOLDER = os.path.join(PACK_ROOT, "example_data", "sample_dataset")
 
 

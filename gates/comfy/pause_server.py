@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import folder_paths
 from server import PromptServer
 
-from . import heap, imaging, names
-from .pauses import PauseHub, Stopped, TimedOut
+from ..core import heap, imaging, names
+from ..core.pauses import PauseHub, Stopped, TimedOut
 
 log = logging.getLogger(names.LOGGER)
 HUB = PauseHub()

@@ -20,11 +20,11 @@ import os
 import secrets
 import threading
 
-from . import heap, names, scan, sort_log
+from ..core import heap, names, scan, sort_log
+from ..core.pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
+from ..core.sort_queue import DECIDE, DecisionQueue
+from ..core.sort_queue import UNDO as UNDO_OP
 from .comfy_paths import comfy_folder
-from .pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
-from .sort_queue import DECIDE, DecisionQueue
-from .sort_queue import UNDO as UNDO_OP
 
 log = logging.getLogger(names.LOGGER)
 LOG_SUBFOLDER = "dataset_gates_logs"      # under ComfyUI's output folder
@@ -88,11 +88,12 @@ class Session:
     def listing(self) -> list:
         """The folder's images (those matching the filter); listed again only when a folder's modification
         time changed (a caption written atomically changes it too)."""
-        key = _dir_key(self.folder, self.depth)
+        key = scan.dir_key(self.folder, self.depth)
         if key != self.listed_key:
             files = scan.list_images(self.folder, self.depth)
             if self.filter:
-                from . import query, tokens
+                from ..core import query
+                from . import tokens
 
                 q = query.Query(self.filter)
                 files = query.filter_files(self.folder, files, q, tokens.counter() if "tokens" in q.fields() else None)
@@ -147,21 +148,6 @@ class Session:
         return len([f for f in self.log.undecided(self.files) if f != cur])
 
 
-def _dir_key(folder: str, depth: int):
-    """Modification times of the folder and its listed subfolders: a new or removed file changes one."""
-    out = []
-    root_len = len(folder.rstrip(os.sep)) + 1
-    for dirpath, dirnames, _ in os.walk(folder):
-        level = 0 if dirpath == folder else dirpath[root_len:].count(os.sep) + 1
-        if depth >= 0 and level >= depth:
-            dirnames[:] = []
-        else:
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        try:
-            out.append((dirpath, os.stat(dirpath).st_mtime_ns))
-        except OSError:
-            pass
-    return tuple(out)
 
 
 def _send(data: dict) -> None:
@@ -290,7 +276,7 @@ def small_image(path: str, side: int):
     Returns (image, (width, height) of the upright original)."""
     from PIL import Image, ImageOps
 
-    from . import imaging
+    from ..core import imaging
 
     with Image.open(path) as im:
         w, h = im.size                              # before draft() scales it down
@@ -306,7 +292,8 @@ def small_image(path: str, side: int):
 
 
 def _prepare_previews(session: Session, todo: list) -> None:
-    from . import imaging, pause_server
+    from ..core import imaging
+    from . import pause_server
 
     for rel in todo:
         try:
@@ -343,8 +330,8 @@ def _previews_first(session: Session, longest: float = 2.0) -> None:
 def _decode_ahead(session: Session, todo: list) -> None:
     from PIL import Image
 
-    from .loader import decode_compact
-    from .originals import file_fingerprint
+    from ..core.originals import file_fingerprint
+    from ..nodes.loader import decode_compact
 
     for rel in todo:
         _previews_first(session)
@@ -595,7 +582,7 @@ def page_reroute(session: Session, data: dict) -> dict:
 
 def _move_files(session: Session, rel: str, entry: dict, route: int) -> list:
     """Move a decision's files to the folder of ``route``'s saver (byte for byte, same names)."""
-    from . import files as fileops
+    from ..core import files as fileops
 
     target = route_folder(session, route)
     if target is None:           # that route saves nothing: its files go where Undo puts them
@@ -623,7 +610,7 @@ def _move(src: str, folder: str) -> str:
     never leaving half a file: a hard link then unlink, or across disks an atomic copy then unlink."""
     import errno
 
-    from . import files as fileops
+    from ..core import files as fileops
 
     while True:
         dest = fileops.resolve_target(folder, os.path.basename(src), "suffix")
@@ -647,7 +634,7 @@ def route_folder(session: Session, route: int) -> str | None:
         if node.get("class_type") != "SaveImageToFolder" or not isinstance(node.get("inputs", {}).get("folder"), str):
             continue
         if _route_into(prompt, node.get("inputs", {}).get("image"), gate) == route:
-            from .saver import resolve_out_folder
+            from ..nodes.saver import resolve_out_folder
 
             return resolve_out_folder(node["inputs"]["folder"], comfy_folder("output"))
     return None
@@ -715,7 +702,7 @@ def _size_of(session: Session, rel: str) -> tuple:
 
 def _painted_ahead(ref):
     """A mask painted in the MaskEditor on an image the server has not reached yet, decoded now."""
-    from . import imaging
+    from ..core import imaging
     from .routes import _resolve_ref
 
     try:
@@ -728,7 +715,8 @@ def full_image(session: Session, data) -> dict:
     """The full-size PNG of one image of the sort (upright, RGB), for the MaskEditor: made when asked."""
     from PIL import Image, ImageOps
 
-    from . import files, pause_server
+    from ..core import files
+    from . import pause_server
 
     rel = _open_file(session, data)
     path = os.path.join(session.folder, rel)
@@ -749,7 +737,8 @@ def full_image(session: Session, data) -> dict:
 
 def thumbnail(session: Session, data) -> str:
     """A small JPEG of one image of the sort (the strip, a revisit), made once per file version."""
-    from . import imaging, pause_server
+    from ..core import imaging
+    from . import pause_server
 
     rel = _open_file(session, data)
     size = THUMB_SIDES.get(str(data.get("size") or "strip"))
@@ -759,7 +748,7 @@ def thumbnail(session: Session, data) -> str:
     key = f"{session.folder}/{rel}/{sort_log.fingerprint(path)}/{size}"
     final = os.path.join(pause_server.preview_dir(), f"sortthumb_{hashlib.sha1(key.encode()).hexdigest()[:20]}.jpg")
     if not os.path.exists(final):
-        from . import files
+        from ..core import files
 
         small, _ = small_image(path, size)
         buf = io.BytesIO()

@@ -8,9 +8,10 @@ import os
 import numpy as np
 from PIL import Image
 
-from . import access, files, originals, scan, sidecars, sort_session
-from .comfy_paths import comfy_folder
-from .names import CATEGORY, LOGGER
+from ..comfy import sort_session
+from ..comfy.comfy_paths import comfy_folder
+from ..core import access, files, originals, scan, sidecars
+from ..core.names import CATEGORY, LOGGER
 
 log = logging.getLogger(LOGGER)
 
@@ -71,7 +72,7 @@ def write_beside(folder, target, caption=None, mask=None, chain=()):
 
 def encode_plan(image, plan: originals.Plan) -> bytes:
     """One IMAGE ``[H, W, 3]`` tensor as ``plan`` says: lossless PNG (8/16-bit, gray/RGB) or WebP."""
-    from .imaging import encode_png16, tensor_to_uint8, tensor_to_uint16
+    from ..core.imaging import encode_png16, tensor_to_uint8, tensor_to_uint16
 
     arr = tensor_to_uint16(image) if plan.bits == 16 else tensor_to_uint8(image)
     arr = arr[..., 0] if plan.channels == 1 else arr[..., :3]     # an RGBA IMAGE of another node: RGB, as planned
@@ -193,7 +194,7 @@ class SaveImageToFolder:
 
     def save(self, image, folder, filename, format="png", on_conflict="suffix", caption=None, mask=None,
              save_empty_mask=False, sidecar=None, prompt=None, unique_id=None):
-        from .imaging import fit_mask, tensor_to_uint8
+        from ..core.imaging import fit_mask, tensor_to_uint8
 
         stem = files.check_stem(filename)
         if format not in FORMATS and format != ORIGINAL:

@@ -7,10 +7,10 @@ import os
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import access, buckets, query, samples, scan
-from .comfy_paths import comfy_base, comfy_folder
-from .imaging import alpha_mask
-from .names import CATEGORY
+from ..comfy.comfy_paths import comfy_base, comfy_folder
+from ..core import access, buckets, query, samples, scan
+from ..core.imaging import alpha_mask
+from ..core.names import CATEGORY
 
 MODES = ["index", "sort"]
 MAX_BATCH = 1024
@@ -127,13 +127,13 @@ class FolderImageLoader:
     def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None, filter=""):  # noqa: A002
         import torch
 
-        from . import originals
+        from ..core import originals
 
         path = source_folder(folder)
         q = query.Query(filter)                   # a bad query fails here, naming the position
         arrays = fingerprint = None
         if mode == "sort":
-            from . import pause_server, sort_session
+            from ..comfy import pause_server, sort_session
 
             session = sort_session.start(path, int(depth), pause_server.current_prompt_id(), prompt,
                                          {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {}, q.text)
@@ -142,7 +142,7 @@ class FolderImageLoader:
         else:
             files = scan.list_images(path, depth)
             if q:
-                from . import tokens
+                from ..comfy import tokens
 
                 files = query.filter_files(path, files, q, tokens.counter() if "tokens" in q.fields() else None)
                 if not files:

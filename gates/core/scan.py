@@ -108,3 +108,20 @@ def fingerprint(folder: str, depth: int = 0) -> str:
             except OSError:
                 h.update(f"{p}\0-\n".encode())
     return h.hexdigest()
+
+
+def dir_key(folder: str, depth: int):
+    """Modification times of the folder and its listed subfolders: a new or removed file changes one."""
+    out = []
+    root_len = len(folder.rstrip(os.sep)) + 1
+    for dirpath, dirnames, _ in os.walk(folder):
+        level = 0 if dirpath == folder else dirpath[root_len:].count(os.sep) + 1
+        if depth >= 0 and level >= depth:
+            dirnames[:] = []
+        else:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        try:
+            out.append((dirpath, os.stat(dirpath).st_mtime_ns))
+        except OSError:
+            pass
+    return tuple(out)

@@ -27,9 +27,9 @@ import folder_paths
 from aiohttp import web
 from server import PromptServer
 
-from . import imaging, names
+from ..core import imaging, names
+from ..core.pauses import PauseError, StalePause, UnknownPause
 from .pause_server import HUB
-from .pauses import PauseError, StalePause, UnknownPause
 
 
 class RequestError(PauseError):
@@ -236,7 +236,7 @@ def _tags(data: dict) -> dict:
     an optional tag list CSV (``list``), ranked for ``prefix``."""
     import time
 
-    from . import access, scan, tag_vocab
+    from ..core import access, scan, tag_vocab
     from .comfy_paths import comfy_folder
 
     t = time.perf_counter()

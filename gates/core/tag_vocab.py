@@ -26,9 +26,8 @@ _lists: dict = {}             # csv path -> (mtime_ns, size, {key: [spelling, co
 
 def folder_counts(folder: str, depth: int = 0) -> dict:
     """``{tag key: [spelling, captions that have it]}`` of the captions of ``folder``'s images."""
-    from .sort_session import _dir_key
 
-    dk, now = _dir_key(folder, depth), time.monotonic()
+    dk, now = scan.dir_key(folder, depth), time.monotonic()
     with _lock:
         hit = _folders.get((folder, depth))
         if hit and hit[0] == dk and now - hit[1] < RECHECK_SECONDS:
