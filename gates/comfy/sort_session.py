@@ -466,7 +466,14 @@ def undo(session: Session) -> dict | None:
 
 
 def queue_again(session: Session) -> None:
-    """Put the same workflow on this ComfyUI's queue, so it runs the moment the current prompt ends."""
+    """Put the same workflow on this ComfyUI's queue, so it runs the moment the current prompt ends.
+
+    On its own thread: queueing waits for the server's event loop (validation runs there), and the
+    gate need not wait for that; one thread keeps the sort's prompts in the order they were asked."""
+    _pool("queue").submit(_queue_now, session)
+
+
+def _queue_now(session: Session) -> None:
     from server import PromptServer
 
     from .prompt_queue import queue_prompt
@@ -511,6 +518,7 @@ def page_decide(session: Session, data: dict) -> dict:
         session.queue.decide(rel, route, caption, mask, crop, bucket)
         dispatch(session)
         queued = len(session.queue)
+        _thumbs_from_preview(session, rel)        # before prefetch_next lets its preview go
     prefetch_next(session)
     return {"queued": queued}
 
@@ -735,18 +743,51 @@ def full_image(session: Session, data) -> dict:
         return {"ref": pause_server.file_ref(name, im.width, im.height)}
 
 
+def _thumb_path(session: Session, rel: str, size: int) -> str:
+    from . import pause_server
+
+    key = f"{session.folder}/{rel}/{sort_log.fingerprint(os.path.join(session.folder, rel))}/{size}"
+    return os.path.join(pause_server.preview_dir(), f"sortthumb_{hashlib.sha1(key.encode()).hexdigest()[:20]}.jpg")
+
+
+def _thumbs_from_preview(session: Session, rel: str) -> None:
+    """The strip's thumbnail and the large one of an image just decided, made from its preview while it
+    exists (a few ms), so the server never decodes a big source again for the strip or an Undo."""
+    from PIL import Image
+
+    from ..core import files, imaging
+
+    prepared = session.previews.get(rel)
+    if not prepared or not os.path.exists(prepared["path"]):
+        return
+    try:
+        large = _thumb_path(session, rel, THUMB_SIDES["large"])
+        with open(prepared["path"], "rb") as f:
+            data = f.read()
+        if not os.path.exists(large):
+            files.atomic_write_bytes(large, data)              # the preview is the large thumbnail's size
+        strip = _thumb_path(session, rel, THUMB_SIDES["strip"])
+        if not os.path.exists(strip):
+            with Image.open(io.BytesIO(data)) as im:
+                im.draft("RGB", (THUMB_SIDES["strip"], THUMB_SIDES["strip"]))
+                im.thumbnail((THUMB_SIDES["strip"], THUMB_SIDES["strip"]))
+                buf = io.BytesIO()
+                im.convert("RGB").save(buf, "JPEG", quality=imaging.THUMB_QUALITY)
+            files.atomic_write_bytes(strip, buf.getvalue())
+    except OSError:
+        pass                                                   # made from the source when asked
+
+
 def thumbnail(session: Session, data) -> str:
     """A small JPEG of one image of the sort (the strip, a revisit), made once per file version."""
     from ..core import imaging
-    from . import pause_server
 
     rel = _open_file(session, data)
     size = THUMB_SIDES.get(str(data.get("size") or "strip"))
     if size is None:
         raise PauseError(f"'size' must be one of {sorted(THUMB_SIDES)}")
     path = os.path.join(session.folder, rel)
-    key = f"{session.folder}/{rel}/{sort_log.fingerprint(path)}/{size}"
-    final = os.path.join(pause_server.preview_dir(), f"sortthumb_{hashlib.sha1(key.encode()).hexdigest()[:20]}.jpg")
+    final = _thumb_path(session, rel, size)
     if not os.path.exists(final):
         from ..core import files
 
