@@ -312,6 +312,7 @@ def machine() -> dict:
     except (OSError, IndexError):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30),
+            "load_start": os.getloadavg()[0],
             "python": platform.python_version(), "comfyui": comfy,
             "os": platform.platform()}
 
@@ -333,8 +334,9 @@ def ratio(a, b):
 def table(res) -> str:
     m = res["machine"]
     lines = [f"Measured {res['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, "
-             f"ComfyUI {m['comfyui']} `--cpu`, Python {m['python']}; n = {res['n']} per cell after a warm-up; "
-             "median (min–max); ratio = ours / plan's.", "",
+             f"ComfyUI {m['comfyui']} `--cpu`, Python {m['python']}; 1-minute load average {m['load_start']:.1f} "
+             f"at the start, {res.get('load_end', 0):.1f} at the end (other jobs may share the cores); n = {res['n']} "
+             "per cell after a warm-up; median (min–max); ratio = ours / plan's.", "",
              "| size | measure | ours | plan's design | ratio |", "|---|---|---|---|---|"]
     for size, row in res["sizes"].items():
         o, p = row["ours"], row["plan"]
@@ -374,6 +376,8 @@ def table(res) -> str:
     if res.get("chooser"):
         lines += [""] + chooser_batch.rows(res["chooser"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
+    if res.get("wall_s"):
+        lines += ["", f"Wall time of this `make bench`: {res['wall_s'] / 60:.1f} min."]
     return "\n".join(lines)
 
 
@@ -496,6 +500,7 @@ def main():
     if args.sort_images:                       # its own server: nothing of the baseline pack loaded
         res["sort_flow"] = sort_rows()
     res["goals"] = goals(res)
+    res["load_end"] = os.getloadavg()[0]
     res["wall_s"] = round(time.time() - t_start, 1)
     md = table(res)
     out = args.out

@@ -230,16 +230,22 @@ def probe_events(url: str, since: int = 0) -> tuple[list, int]:
     return data["events"], data["next"]
 
 
-def thread_costs(events: list) -> dict:
-    """Durations of the pack's preview and decode work, by where it ran (the probe's records)."""
+def thread_costs(events: list, images: int) -> dict:
+    """What the pack's heavier steps cost, from the probe's records: previews and decodes by where they
+    ran, and per image in total (ms) the SHA-1 digests, copies, log appends and fsyncs (with counts)."""
     def pick(kind, prefix=None, other=False):
         return sort_stats.summary([e["ms"] for e in events if e["type"] == kind and (
             (prefix is None) or (e.get("thread", "").startswith(prefix) != other))])
 
-    return {"preview": pick("probe:small_image", "dataset-gates-previews"),
-            "strip_thumb": pick("probe:small_image", "dataset-gates-previews", other=True),
-            "decode_ahead": pick("probe:decode", "dataset-gates-decode"),
-            "decode_in_prompt": pick("probe:decode", "dataset-gates-decode", other=True)}
+    out = {"preview": pick("probe:small_image", "dataset-gates-previews"),
+           "strip_thumb": pick("probe:small_image", "dataset-gates-previews", other=True),
+           "decode_ahead": pick("probe:decode", "dataset-gates-decode"),
+           "decode_in_prompt": pick("probe:decode", "dataset-gates-decode", other=True)}
+    for label in ("digest", "copy_exact", "log_record", "fsync"):
+        xs = [e["ms"] for e in events if e["type"] == f"probe:{label}"]
+        out[label] = {"calls_per_image": len(xs) / max(1, images), "ms_per_image": sum(xs) / max(1, images),
+                      "median": sort_stats.summary(xs)["median"] if xs else None}
+    return out
 
 
 def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int, fmt: str,
@@ -247,6 +253,7 @@ def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int,
     """Sort set ``name`` (``images`` of it) with one Run, a key 250–400 ms after each image appears."""
     folder = lay_out(srv, name, images)
     out = f"sorted_{name}"
+    load_start = os.getloadavg()[0]
     timer.reset()
     _, mark = probe_events(srv.url, 10**9)
     build_sort_graph(page, folder, out)
@@ -303,11 +310,11 @@ def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int,
         "server_exec_ms": sort_stats.summary([v for v in execs.values() if v is not None]),
         "server_own_ms": sort_stats.summary(server_own),
         "stages_ms": sort_stats.stage_medians(stages),
-        "threads_ms": thread_costs(server_events),
+        "threads_ms": thread_costs(server_events, images),
         "next_ms_all": [round(x, 1) for x in next_ms],
         "per_prompt": [{"exec": execs.get(st["prompt_id"]), **{k: (None if v is None else round(v, 1))
                         for k, v in st.items() if k != "prompt_id"}} for st in stages],
-        "rss_mb": rss, "rss_trend_mb": trend(rss),
+        "rss_mb": rss, "rss_trend_mb": trend(rss), "load": [load_start, os.getloadavg()[0]],
         "costs_ms": stage_costs(os.path.join(srv.folder(f"input/{folder}"), sorted(os.listdir(
             srv.folder(f"input/{folder}")))[0])),
     }
@@ -344,7 +351,7 @@ def measure(images: int = 100, sets=tuple(SETS), legacy: bool = True, big_folder
     from playwright.sync_api import sync_playwright
 
     rng = random.Random(seed)
-    res: dict = {"images": images, "pace_ms": list(PACE_MS), "sets": {}}
+    res: dict = {"images": images, "pace_ms": list(PACE_MS), "sets": {}, "load_start": os.getloadavg()[0]}
     with ComfyServer(extra_nodes=[PROBE]) as srv, sync_playwright() as pw:
         c = Client(srv.url)
         formats = saver_formats(c)
@@ -366,6 +373,7 @@ def measure(images: int = 100, sets=tuple(SETS), legacy: bool = True, big_folder
             if legacy:
                 res["legacy"] = sort_flow.measure_on(srv, page, timer, c, images, big_folder, rng)
             res["page_errors"] = page.real_errors()
+            res["load_end"] = os.getloadavg()[0]
         finally:
             c.close()
             browser.close()
@@ -392,9 +400,10 @@ def paced_rows(r: dict) -> list:
                "in the page, from the key (a capture listener) to the first frame after the next picture is "
                "swapped in and decoded. *Keys not taken*: pressed while the page had nothing prepared. "
                "*Server per image*: execution_start → execution_success in /history, less the time its gate "
-               "waited for the key (the person).", "",
-           "| set | key → next image on screen | keys not taken | server per image | saved | last key → all saved |",
-           "|---|---|---|---|---|---|"]
+               "waited for the key (the person). *Load*: the 1-minute load average of the machine at the start "
+               "and the end of the set (2 cores; other jobs may share them).", "",
+           "| set | key → next image on screen | keys not taken | server per image | saved | last key → all saved "
+           "| load |", "|---|---|---|---|---|---|---|"]
     for s in r["sets"].values():
         o = s["outputs"]
         same = "" if o["identical_to_source"] is None else f", {o['identical_to_source']} byte-identical to the source"
@@ -407,21 +416,26 @@ def paced_rows(r: dict) -> list:
                    f"({s['waited_for_preparation']} keys waited for a preparation) | {fmt_ms(s['server_own_ms'])}"
                    f"{with_wait} | "
                    f"{o['files']}/{s['images']} files{same}; {page_count} | "
-                   f"{(s['last_key_to_all_saved_ms'] or 0) / 1000:.1f} s |")
+                   f"{(s['last_key_to_all_saved_ms'] or 0) / 1000:.1f} s | {s['load'][0]:.1f} → {s['load'][1]:.1f} |")
     out += ["", "Where the server's time goes (medians, ms; server-side timestamps from bench/stage_probe): per "
-                "prompt setup → loader → gate (less the wait) → saver, and the gap to the next prompt; per image "
+                "prompt setup → loader → gate (less the wait) → saver, and the gap to the next prompt; of which "
+                "per image, in total: format original's SHA-1 digests, its copy, the decision log's append, the "
+                "fsyncs (all of them, whatever thread); per image "
                 "on the pack's own threads: the page's preview (draft decode + resize) and the decode ahead, "
                 "and how many images the loader had to decode itself; prepared images beyond the one on screen "
                 "at each key. Then each step alone on one picture (bench process, server idle): preview, full "
                 "decode, to float32, PNG encode, byte copy.", "",
-            "| set | prompt stages | preview thread | decode ahead (in the prompt) | prepared ahead at a key "
-            "(median, min) | steps alone |", "|---|---|---|---|---|---|"]
+            "| set | prompt stages | of which, per image (calls) | preview thread | decode ahead (in the prompt) | "
+            "prepared ahead at a key (median, min) | steps alone |", "|---|---|---|---|---|---|---|"]
     for s in r["sets"].values():
         st, th, k, a = s["stages_ms"], s["threads_ms"], s["costs_ms"], s["ahead_at_key"]
         stages = ", ".join(f"{n} {st[n]:.0f}" for n in ("setup", "loader", "gate", "saver", "gap") if n in st)
         in_prompt = th["decode_in_prompt"]["n"] if th["decode_in_prompt"] else 0
         ahead = "—" if not a else f"{a['median']:.0f}, {a['min']:.0f}"
-        out.append(f"| {s['label']} | {stages} | {med(th['preview'])} | {med(th['decode_ahead'])} "
+        steps = "; ".join(f"{name} {th[key]['ms_per_image']:.0f} ({th[key]['calls_per_image']:.1f}×)"
+                          for key, name in (("digest", "SHA-1"), ("copy_exact", "copy"), ("log_record", "log"),
+                                            ("fsync", "fsync")) if th[key]["calls_per_image"])
+        out.append(f"| {s['label']} | {stages} | {steps or '—'} | {med(th['preview'])} | {med(th['decode_ahead'])} "
                    f"({in_prompt} of {s['images']} decoded in the prompt) | {ahead} | "
                    f"{k['bytes'] / 1e6:.1f} MB: preview {k['preview']:.0f}, decode {k['decode']:.0f}, to float "
                    f"{k['to_float']:.0f}, PNG {k['png_encode']:.0f}, copy {k['copy']:.1f} |")

@@ -6,8 +6,11 @@ a user. It adds no node. It records, with ``time.time()`` of the server at the m
 * every message the server sends (``PromptServer.send_sync``: execution_start, executing per node,
   execution_success, the gates' show/done events, the sort's events), when the sending thread hands
   it over, not when the event loop gets round to delivering it;
-* each preview the sort prepares for the page (``sort_session.small_image`` on the preview thread)
-  and each image decoded ahead (``loader.decode_compact`` on the decode thread): start and duration.
+* start, duration and thread of the pack's heavier steps: each preview the sort prepares for the page
+  (``sort_session.small_image``: the preview thread, or a strip thumbnail), each decode
+  (``loader.decode_compact``: ahead on the decode thread, or in the prompt), format original's SHA-1
+  (``originals.digest``) and copy (``originals.copy_exact``), the decision log's append
+  (``SortLog.record``) and every ``os.fsync`` in the server.
 
 ``GET /dg_bench_probe/events?since=N`` returns the records from index N.
 """
@@ -54,17 +57,34 @@ def _timed(name, fn, what):
     return wrapper
 
 
+# (module suffix, attribute, label): wrapped once each, in the pack's modules (it looks them up at call time)
+WRAP = [(".gates.sort_session", "small_image", "small_image"), (".gates.loader", "decode_compact", "decode"),
+        (".gates.originals", "digest", "digest"), (".gates.originals", "copy_exact", "copy_exact"),
+        (".gates.sort_log", "SortLog.record", "log_record")]
+
+
 def _patch_pack():
-    """Wrap the pack's preview and decode functions once each (the pack looks them up at call time, so
-    a wrapper in the module works). The sort's module is imported when a sort first runs."""
+    """Wrap the pack's preview, decode, digest, copy and log functions once each. The sort's module is
+    imported when a sort first runs; ``os.fsync`` is wrapped for the whole server at once."""
+    import os
+
+    if not hasattr(os.fsync, "__wrapped__"):
+        os.fsync = _timed("os", os.fsync, "probe:fsync")
     for name, mod in list(sys.modules.items()):
         if "dataset" not in name:
             continue
-        if name.endswith(".gates.sort_session") and not hasattr(mod.small_image, "__wrapped__"):
-            mod.small_image = _timed(name, mod.small_image, "probe:small_image")
-            _patched["done"] = True
-        elif name.endswith(".gates.loader") and not hasattr(mod.decode_compact, "__wrapped__"):
-            mod.decode_compact = _timed(name, mod.decode_compact, "probe:decode")
+        for suffix, attr, label in WRAP:
+            if not name.endswith(suffix):
+                continue
+            *path, fn = attr.split(".")
+            owner = mod
+            for part in path:
+                owner = getattr(owner, part, None)
+            target = getattr(owner, fn, None)
+            if target is not None and not hasattr(target, "__wrapped__"):
+                setattr(owner, fn, _timed(name, target, f"probe:{label}"))
+                if fn == "small_image":
+                    _patched["done"] = True
 
 
 def _install():
