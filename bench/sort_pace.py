@@ -241,7 +241,7 @@ def thread_costs(events: list, images: int) -> dict:
            "strip_thumb": pick("probe:small_image", "dataset-gates-previews", other=True),
            "decode_ahead": pick("probe:decode", "dataset-gates-decode"),
            "decode_in_prompt": pick("probe:decode", "dataset-gates-decode", other=True)}
-    for label in ("digest", "copy_exact", "log_record", "fsync"):
+    for label in ("digest", "copy_exact", "log_record", "fsync", "queue_prompt"):
         xs = [e["ms"] for e in events if e["type"] == f"probe:{label}"]
         out[label] = {"calls_per_image": len(xs) / max(1, images), "ms_per_image": sum(xs) / max(1, images),
                       "median": sort_stats.summary(xs)["median"] if xs else None}
@@ -402,8 +402,8 @@ def paced_rows(r: dict) -> list:
                "*Server per image*: execution_start → execution_success in /history, less the time its gate "
                "waited for the key (the person). *Load*: the 1-minute load average of the machine at the start "
                "and the end of the set (2 cores; other jobs may share them).", "",
-           "| set | key → next image on screen | keys not taken | server per image | saved | last key → all saved "
-           "| load |", "|---|---|---|---|---|---|---|"]
+           "| set | key → next image on screen | key after the image appeared | keys not taken | server per image "
+           "| saved | last key → all saved | load |", "|---|---|---|---|---|---|---|---|"]
     for s in r["sets"].values():
         o = s["outputs"]
         same = "" if o["identical_to_source"] is None else f", {o['identical_to_source']} byte-identical to the source"
@@ -412,30 +412,36 @@ def paced_rows(r: dict) -> list:
         distinct = "" if s["distinct_pictures"] == s["images"] else f" ({s['distinct_pictures']} distinct pictures)"
         ex = s["server_exec_ms"]
         with_wait = "" if ex is None else f" (with the wait: median {ex['median']:.0f} ms)"
-        out.append(f"| {s['label']}{distinct} | {fmt_ms(s['next_ms'])} | {s['not_taken']} of {s['keys']} "
+        p = s["pace_ms"]
+        pace = f"{p['median']:.0f} ms (p95 {p['p95']:.0f}, {p['min']:.0f}–{p['max']:.0f})" if p else "—"
+        out.append(f"| {s['label']}{distinct} | {fmt_ms(s['next_ms'])} | {pace} | {s['not_taken']} of {s['keys']} "
                    f"({s['waited_for_preparation']} keys waited for a preparation) | {fmt_ms(s['server_own_ms'])}"
                    f"{with_wait} | "
                    f"{o['files']}/{s['images']} files{same}; {page_count} | "
                    f"{(s['last_key_to_all_saved_ms'] or 0) / 1000:.1f} s | {s['load'][0]:.1f} → {s['load'][1]:.1f} |")
     out += ["", "Where the server's time goes (medians, ms; server-side timestamps from bench/stage_probe): per "
                 "prompt setup → loader → gate (less the wait) → saver, and the gap to the next prompt; of which "
-                "per image, in total: format original's SHA-1 digests, its copy, the decision log's append, the "
-                "fsyncs (all of them, whatever thread); per image "
-                "on the pack's own threads: the page's preview (draft decode + resize) and the decode ahead, "
-                "and how many images the loader had to decode itself; prepared images beyond the one on screen "
+                "per image, in total: the gate queueing the next prompt, format original's SHA-1 digests, its "
+                "copy, the decision log's append, the fsyncs (all of them, whatever thread); per image "
+                "on the pack's own threads: the page's preview (draft decode + resize), the strip's thumbnail "
+                "of each decision (made by the server from the source file, on its request threads) and the "
+                "decode ahead, and how many images the loader had to decode itself; prepared images beyond the "
+                "one on screen "
                 "at each key. Then each step alone on one picture (bench process, server idle): preview, full "
                 "decode, to float32, PNG encode, byte copy.", "",
-            "| set | prompt stages | of which, per image (calls) | preview thread | decode ahead (in the prompt) | "
-            "prepared ahead at a key (median, min) | steps alone |", "|---|---|---|---|---|---|---|"]
+            "| set | prompt stages | of which, per image (calls) | preview thread | strip thumbnail | decode ahead "
+            "(in the prompt) | prepared ahead at a key (median, min) | steps alone |", "|---" * 8 + "|"]
     for s in r["sets"].values():
         st, th, k, a = s["stages_ms"], s["threads_ms"], s["costs_ms"], s["ahead_at_key"]
         stages = ", ".join(f"{n} {st[n]:.0f}" for n in ("setup", "loader", "gate", "saver", "gap") if n in st)
         in_prompt = th["decode_in_prompt"]["n"] if th["decode_in_prompt"] else 0
         ahead = "—" if not a else f"{a['median']:.0f}, {a['min']:.0f}"
         steps = "; ".join(f"{name} {th[key]['ms_per_image']:.0f} ({th[key]['calls_per_image']:.1f}×)"
-                          for key, name in (("digest", "SHA-1"), ("copy_exact", "copy"), ("log_record", "log"),
-                                            ("fsync", "fsync")) if th[key]["calls_per_image"])
-        out.append(f"| {s['label']} | {stages} | {steps or '—'} | {med(th['preview'])} | {med(th['decode_ahead'])} "
+                          for key, name in (("queue_prompt", "queueing the next prompt"), ("digest", "SHA-1"),
+                                            ("copy_exact", "copy"), ("log_record", "log"), ("fsync", "fsync"))
+                          if th[key]["calls_per_image"])
+        out.append(f"| {s['label']} | {stages} | {steps or '—'} | {med(th['preview'])} | {med(th['strip_thumb'])} | "
+                   f"{med(th['decode_ahead'])} "
                    f"({in_prompt} of {s['images']} decoded in the prompt) | {ahead} | "
                    f"{k['bytes'] / 1e6:.1f} MB: preview {k['preview']:.0f}, decode {k['decode']:.0f}, to float "
                    f"{k['to_float']:.0f}, PNG {k['png_encode']:.0f}, copy {k['copy']:.1f} |")

@@ -10,7 +10,8 @@ a user. It adds no node. It records, with ``time.time()`` of the server at the m
   (``sort_session.small_image``: the preview thread, or a strip thumbnail), each decode
   (``loader.decode_compact``: ahead on the decode thread, or in the prompt), format original's SHA-1
   (``originals.digest``) and copy (``originals.copy_exact``), the decision log's append
-  (``SortLog.record``) and every ``os.fsync`` in the server.
+  (``SortLog.record``), queueing the next image's prompt (``prompt_queue.queue_prompt``, in the gate)
+  and every ``os.fsync`` in the server.
 
 ``GET /dg_bench_probe/events?since=N`` returns the records from index N.
 """
@@ -23,7 +24,7 @@ NODE_DISPLAY_NAME_MAPPINGS = {}
 
 _records: list = []
 _lock = threading.Lock()
-_patched = {"done": False}
+_patched = {"modules": 0}
 
 
 def _add(rec: dict):
@@ -60,7 +61,8 @@ def _timed(name, fn, what):
 # (module suffix, attribute, label): wrapped once each, in the pack's modules (it looks them up at call time)
 WRAP = [(".gates.sort_session", "small_image", "small_image"), (".gates.loader", "decode_compact", "decode"),
         (".gates.originals", "digest", "digest"), (".gates.originals", "copy_exact", "copy_exact"),
-        (".gates.sort_log", "SortLog.record", "log_record")]
+        (".gates.sort_log", "SortLog.record", "log_record"),
+        (".gates.prompt_queue", "queue_prompt", "queue_prompt")]
 
 
 def _patch_pack():
@@ -83,8 +85,6 @@ def _patch_pack():
             target = getattr(owner, fn, None)
             if target is not None and not hasattr(target, "__wrapped__"):
                 setattr(owner, fn, _timed(name, target, f"probe:{label}"))
-                if fn == "small_image":
-                    _patched["done"] = True
 
 
 def _install():
@@ -97,7 +97,8 @@ def _install():
     original = srv.send_sync
 
     def send_sync(event, data, sid=None):
-        if not _patched["done"]:
+        if _patched["modules"] != len(sys.modules):      # the pack imports some modules late: look again
+            _patched["modules"] = len(sys.modules)
             _patch_pack()
         _add(_slim(event, data))
         return original(event, data, sid)
