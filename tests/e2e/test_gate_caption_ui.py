@@ -114,6 +114,6 @@ def test_a_gate_without_a_caption_shows_no_box(server, api, new_page, image):
     queue(page)
     panel.wait_buttons()
     assert panel.caption_value() is None
-    assert panel.buttons() == ["a", "b", "Edit mask", "Stop"]
+    assert panel.buttons() == ["a", "b", "Crop", "Edit mask", "Stop"]
     panel.click_route("a")
     panel.wait_resolved("routed to a")

@@ -95,7 +95,7 @@ def test_pause_shows_preview_and_buttons_and_a_click_routes(server, api, new_pag
     build_gate_graph(page, image, routes=3, labels="keep,reject,fix", prefix=prefix)
     queue(page)
     wait_buttons(page)
-    assert buttons(page) == ["keep", "reject", "fix", "Edit mask", "Stop"]
+    assert buttons(page) == ["keep", "reject", "fix", "Crop", "Edit mask", "Stop"]
     assert GatePanel(page).preview_loaded(96)
     pid = api.pending()[0]["prompt_id"]
     label, k = ("keep", 1) if which == "first" else ("fix", 3)
