@@ -263,7 +263,7 @@ class SortView {
       const img = new Image();
       img.src = this.url(a.preview);
       const entry = { ...a, img, decoded: false };
-      img.decode().then(() => { entry.decoded = true; }, () => {});
+      img.decode().then(() => { entry.decoded = true; this.markPrepared(); }, () => {});
       return entry;
     });
     this.remaining = remaining;
@@ -509,6 +509,12 @@ class SortView {
     this.panel.root.dataset.sortFile = file;
   }
 
+  /** How many images are prepared (decoded) and not decided yet, the one on screen included. */
+  markPrepared() {
+    const ready = this.ahead.filter((a) => a.decoded && !this.sent.has(a.file)).length;
+    this.panel.root.dataset.sortPrepared = String(ready);
+  }
+
   shownFile() {
     return this.revisit ? this.revisit.file : this.screen?.file ?? null;
   }
@@ -517,6 +523,7 @@ class SortView {
     const unsaved = this.history.filter((h) => !h.saved).length;
     this.saving.textContent = unsaved ? `saving ${unsaved}\u2026` : "all saved";
     this.panel.root.dataset.sortSaving = String(unsaved);
+    this.markPrepared();
     this.undoButton.disabled = !this.live || !this.history.length;
     const index = this.decided + 1;
     this.progress.textContent = progressText(index, this.count, this.counts);

@@ -111,6 +111,7 @@ def test_one_run_six_keys_progress_undo_stop_and_resume(server, api, new_page):
 
 def test_a_burst_of_six_keys_decides_the_first_six_in_order_and_the_seventh_waits(server, api, new_page):
     page, panel, folder, out = start_sort(server, new_page)
+    panel.wait_prepared(7)                                    # the page prepares ahead: a burst has its images
     burst(page, ["1"] * 6)                                    # 70 ms apart, right after the first image showed
     panel.wait_shown(ORDER[6])
     panel.wait_all_saved()
@@ -130,6 +131,7 @@ def test_a_burst_of_six_keys_decides_the_first_six_in_order_and_the_seventh_wait
 
 def test_undo_and_stop_inside_a_burst(server, api, new_page):
     page, panel, folder, out = start_sort(server, new_page)
+    panel.wait_prepared(4)                                    # on a loaded machine previews may still be coming
     burst(page, ["1", "1", "1", "Backspace", "2", "Escape"])  # image 3 taken back, then given route 2; Stop
     panel.wait_message("stopped", timeout=60000)
     assert live_decisions(server, folder) == [(ORDER[0], 1), (ORDER[1], 1), (ORDER[2], 2)]

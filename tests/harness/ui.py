@@ -342,6 +342,12 @@ class SortPanel(GatePanel):
             f"() => {{ const r = document.querySelector('{self.sort_view}');"
             " return !!r && ['showing'].includes(r.dataset.sortState); }", timeout=timeout)
 
+    def wait_prepared(self, n, timeout=30000):
+        """Wait until the page has ``n`` images prepared (decoded, not decided), the one on screen included."""
+        self.page.page.wait_for_function(
+            f"(n) => Number(document.querySelector('{self.sort_view}')?.dataset.sortPrepared ?? 0) >= n",
+            arg=n, timeout=timeout)
+
     def saving(self) -> int:
         return int(self.page.js(f"() => document.querySelector('{self.sort_view}')?.dataset.sortSaving ?? '0'"))
 
