@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import buckets, scan, tags
+from . import buckets, quality, scan, tags
 
 MASK_SUFFIX = scan.MASK_SUFFIX        # what Save Image To Folder writes beside an image
 CAPTION_EXT = ".txt"
@@ -110,14 +110,7 @@ def exact_duplicates(root: str, items: list) -> list:
     return sorted(groups, key=lambda g: scan.natural_key(g[0]))
 
 
-def dhash(path: str) -> int:
-    """64-bit difference hash: is each pixel of a 9x8 gray thumbnail brighter than its right neighbour."""
-    with Image.open(path) as im:
-        im.draft("L", (64, 64))                    # JPEG: decode at a fraction of the size
-        im = (ImageOps.exif_transpose(im) or im).convert("L").resize((9, 8), Image.BILINEAR)
-        px = np.asarray(im, dtype=np.int16)
-    bits = (px[:, 1:] > px[:, :-1]).flatten()
-    return int(np.packbits(bits).view(">u8")[0])
+dhash = quality.dhash                 # ONE difference hash for the pack: gates/core/quality.py
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
@@ -127,13 +120,17 @@ def _popcount(x: np.ndarray) -> np.ndarray:
     return table[x.view(np.uint8).reshape(x.shape + (8,))].sum(axis=-1)
 
 
-def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = ()) -> list:
-    """Groups of images whose dHashes differ in at most ``threshold`` bits, minus exact-only groups."""
+def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = (), signals=None) -> list:
+    """Groups of images whose dHashes differ in at most ``threshold`` bits, minus exact-only groups.
+
+    ``signals`` (rel -> quality.Signals, e.g. from ``quality.signals_for``) gives the hashes already
+    measured; an image missing from it is hashed here."""
     rels, hashes = [], []
     for it in items:
         if not it.error:
             try:
-                hashes.append(dhash(os.path.join(root, it.rel)))
+                sig = signals.get(it.rel) if signals else None
+                hashes.append(sig.dhash if sig is not None else dhash(os.path.join(root, it.rel)))
                 rels.append(it.rel)
             except Exception:
                 pass
