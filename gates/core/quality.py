@@ -141,12 +141,26 @@ def dhash(path: str) -> int:
     return measure(path).dhash
 
 
+def order_files(files: list, signals: dict, order: str) -> list:
+    """``files`` (in natural order) in the loader's ``order``: ``name`` keeps them; ``sharpness`` least
+    sharp first; ``exposure`` most clipped (black + white) first; ``size`` fewest pixels first. Ties keep
+    the natural order; images without signals (unreadable) come last."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    if order == "name":
+        return list(files)
+    keys = {"sharpness": lambda s: s.sharpness, "exposure": lambda s: -(s.black + s.white),
+            "size": lambda s: s.width * s.height}[order]
+    have = [f for f in files if f in signals]
+    return sorted(have, key=lambda f: keys(signals[f])) + [f for f in files if f not in signals]
+
+
 # ---- the cache ------------------------------------------------------------------------------------
 
 def cache_name(folder: str) -> str:
     """The cache's file name for a folder: its decision log's name (``sort_log.log_name``) with
     ``.quality.json`` for ``.jsonl``, so it sits beside the log in ComfyUI's output/dataset_gates_logs."""
-    from . import sort_log            # imported here: the worker processes load this file alone
+    from . import sort_log  # imported here: the worker processes load this file alone
 
     return sort_log.log_name(folder)[:-len(".jsonl")] + ".quality.json"
 
@@ -320,8 +334,6 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
                     done[i + k] = True
                 with lock:
                     counter[0] += len(part)
-                    if progress:
-                        progress(counter[0], len(paths))
         except (OSError, ValueError):
             pass
         finally:
@@ -336,8 +348,13 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
                for n in range(workers)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    reported = 0
+    for t in threads:                 # progress from the caller's thread (ComfyUI's bar wants the node's)
+        while t.is_alive():
+            t.join(0.25)
+            if progress and counter[0] != reported:
+                reported = counter[0]
+                progress(reported, len(paths))
     left = [i for i, d in enumerate(done) if not d]
     if left and not fallback:
         raise RuntimeError(f"the measuring workers left {len(left)} of {len(paths)} images")

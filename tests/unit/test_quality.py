@@ -201,3 +201,16 @@ def test_an_image_in_memory_measures_like_its_file(tmp_path):
     photo(100, 80).save(buf, "PNG")
     (tmp_path / "a.png").write_bytes(buf.getvalue())
     assert quality.measure(str(tmp_path / "a.png")).width == 100
+
+
+def test_order_files_puts_the_worst_first_ties_in_natural_order():
+    S = quality.Signals
+    sig = {"a": S(50.0, 0.0, 0.0, 100, 100, True, 0), "b": S(10.0, 0.1, 0.2, 300, 300, True, 0),
+           "c": S(50.0, 0.5, 0.0, 50, 50, True, 0), "d": S(90.0, 0.0, 0.0, 100, 100, True, 0)}
+    files = ["a", "b", "c", "broken", "d"]
+    assert quality.order_files(files, sig, "name") == files
+    assert quality.order_files(files, sig, "sharpness") == ["b", "a", "c", "d", "broken"]
+    assert quality.order_files(files, sig, "exposure") == ["c", "b", "a", "d", "broken"]
+    assert quality.order_files(files, sig, "size") == ["c", "a", "d", "b", "broken"]
+    with pytest.raises(ValueError, match="order must be one of name, sharpness, exposure, size"):
+        quality.order_files(files, sig, "blur")
