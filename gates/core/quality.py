@@ -132,8 +132,8 @@ def measure(path: str) -> Signals:
         raise ValueError(f"cannot read image {path}: {e}") from None
     n = g.size or 1
     # rounded as the cache keeps them, so a cached value equals a measured one
-    return Signals(round(sharpness_of(g), 3), round(np.count_nonzero(g <= BLACK_LEVEL) / n, 6),
-                   round(np.count_nonzero(g >= WHITE_LEVEL) / n, 6), int(w), int(h), is_small(w, h), dhash_of(g))
+    return Signals(round(sharpness_of(g), 3), round(int(np.count_nonzero(g <= BLACK_LEVEL)) / n, 6),
+                   round(int(np.count_nonzero(g >= WHITE_LEVEL)) / n, 6), int(w), int(h), is_small(w, h), dhash_of(g))
 
 
 def dhash(path: str) -> int:
