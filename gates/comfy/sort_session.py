@@ -177,7 +177,14 @@ class Session:
         decided = len(files) - len(self.log.undecided(files))
         return {"session": self.id, "index": decided + 1, "count": len(files), "counts": self.log.counts(files),
                 "file": self.current and self.current["file"], "undo": len(self.log.order), "folder": self.folder,
-                "queued": len(self.queue), "remaining": len(frontier), "ahead": self.ahead(frontier)}
+                "queued": len(self.queue), "remaining": len(frontier), "ahead": self.ahead(frontier),
+                "signals": self.current_signals()}
+
+    def current_signals(self) -> dict | None:
+        """The quality signals of the image this prompt shows, for its badges (None when unreadable)."""
+        cur = self.current and self.current["file"]
+        sig = self.signals_of(cur) if cur else None
+        return sig.as_dict() if sig is not None else None
 
     # ---- the decisions ------------------------------------------------------------
     def flush_pending(self) -> None:
