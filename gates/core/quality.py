@@ -308,8 +308,11 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
 
     def serve():
         try:
-            proc = subprocess.Popen([sys.executable, "-P", "-c", _WORKER, os.path.abspath(__file__)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            # -P (3.11+) and a neutral working folder: nothing of the host's folder shadows numpy or PIL
+            flags = ["-P"] if sys.version_info >= (3, 11) else []
+            proc = subprocess.Popen([sys.executable, *flags, "-c", _WORKER, os.path.abspath(__file__)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                    cwd=tempfile.gettempdir())
         except OSError:
             return
         try:
