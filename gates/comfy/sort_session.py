@@ -137,9 +137,10 @@ class Session:
             self.listed_key = key
         return self.files
 
-    def signals_of(self, rel: str):
+    def signals_of(self, rel: str, preview=None):
         """An image's quality signals for its badges: measured for the order or filter, else from the
-        folder's cache when the file is unchanged, else measured now (one small decode)."""
+        folder's cache when the file is unchanged, else from ``(preview image, (w, h))`` (the preview's
+        own decode: no second one), else measured now."""
         s = self.signals.get(rel)
         if s is not None:
             return s
@@ -149,7 +150,10 @@ class Session:
         path = os.path.join(self.folder, rel)
         try:
             st = os.stat(path)
-            s = hit[1] if hit is not None and hit[0] == (st.st_size, st.st_mtime_ns) else quality.measure(path)
+            if hit is not None and hit[0] == (st.st_size, st.st_mtime_ns):
+                s = hit[1]
+            else:
+                s = quality.from_image(*preview) if preview is not None else quality.measure(path)
         except (OSError, ValueError):
             return None
         self.signals[rel] = s
@@ -366,7 +370,7 @@ def _prepare_previews(session: Session, todo: list) -> None:
             d = pause_server.preview_dir()
             small.save(os.path.join(d, name + ".part"), "JPEG", quality=imaging.PREVIEW_QUALITY)
             os.replace(os.path.join(d, name + ".part"), os.path.join(d, name))
-            sig = session.signals_of(rel)
+            sig = session.signals_of(rel, (small, (w, h)))
             entry = {"path": os.path.join(d, name), "ref": pause_server.file_ref(name, small.width, small.height),
                      "caption": scan.read_sidecar(session.folder, rel), "width": w, "height": h,
                      "signals": sig.as_dict() if sig is not None else None}

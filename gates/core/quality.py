@@ -130,6 +130,21 @@ def measure(path: str) -> Signals:
             g, (w, h) = gray_version(im)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise ValueError(f"cannot read image {path}: {e}") from None
+    return _signals(g, w, h)
+
+
+def from_image(im: Image.Image, size: tuple | None = None) -> Signals:
+    """The signals of an image already decoded and upright (e.g. a sort's preview), by the same 256 px
+    recipe; ``size`` = the upright file's (width, height) when ``im`` is a smaller copy. A preview
+    drafted at another scale than ``measure`` drafts gives numbers a few percent apart, so these are
+    for display and never go into the cache."""
+    g = _gray(im)
+    g = g.resize(_scaled(*g.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    w, h = size or im.size
+    return _signals(np.asarray(g, dtype=np.float32), int(w), int(h))
+
+
+def _signals(g: np.ndarray, w: int, h: int) -> Signals:
     n = g.size or 1
     # rounded as the cache keeps them, so a cached value equals a measured one
     return Signals(round(sharpness_of(g), 3), round(int(np.count_nonzero(g <= BLACK_LEVEL)) / n, 6),
