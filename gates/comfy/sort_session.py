@@ -67,7 +67,7 @@ def quality_cache(folder: str) -> str:
 
 def folder_signals(folder: str, files: list) -> dict:
     """rel -> quality.Signals of ``files``, from the folder's cache (new or changed files are measured,
-    with ComfyUI's progress bar on the running node)."""
+    with ComfyUI's progress bar on the running node; Cancel stops it)."""
     bar = []
 
     def progress(done, total):
@@ -79,6 +79,11 @@ def folder_signals(folder: str, files: list) -> dict:
             bar[0].update_absolute(done, total)
         except Exception:                      # outside ComfyUI, or no node running: no bar
             pass
+        try:
+            import comfy.model_management as mm
+        except ImportError:
+            return
+        mm.throw_exception_if_processing_interrupted()      # Cancel stops a long first pass
     return quality.signals_for(folder, files, quality_cache(folder), progress=progress)
 
 

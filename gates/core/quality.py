@@ -235,7 +235,7 @@ def _measure_many(paths: list) -> list:
     for p in paths:
         try:
             out.append(measure(p))
-        except ValueError:
+        except Exception:             # whatever a broken file raises: it has no signals, the rest go on
             out.append(None)
     return out
 
@@ -247,7 +247,8 @@ def signals_for(root: str, rels, cache_path: str | None, workers: int = 2, progr
     measured (in ``workers`` processes when there are many) and the cache is rewritten atomically.
     Cache entries of other files that are still there unchanged are kept (another depth of the same
     folder); the cache is rewritten only when something was measured.
-    ``progress(done, total)`` is called now and then during measuring. ``cache_path`` None: no cache.
+    ``progress(done, total)`` is called now and then during measuring, from the caller's thread; an
+    exception it raises (a cancelled run) stops the measuring. ``cache_path`` None: no cache.
     """
     rels = list(rels)
     cached = read_cache(cache_path) if cache_path else {}
@@ -367,12 +368,22 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
     for t in threads:
         t.start()
     reported = 0
-    for t in threads:                 # progress from the caller's thread (ComfyUI's bar wants the node's)
-        while t.is_alive():
-            t.join(0.25)
-            if progress and counter[0] != reported:
-                reported = counter[0]
-                progress(reported, len(paths))
+    try:
+        for t in threads:             # progress from the caller's thread (ComfyUI's bar wants the node's)
+            alive = True
+            while alive:
+                t.join(0.25)
+                alive = t.is_alive()
+                if progress and counter[0] != reported:
+                    reported = counter[0]
+                    progress(reported, len(paths))
+    except BaseException:             # progress raised (the run was cancelled): hand out no more work
+        while True:
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                break
+        raise
     left = [i for i, d in enumerate(done) if not d]
     if left and not fallback:
         raise RuntimeError(f"the measuring workers left {len(left)} of {len(paths)} images")

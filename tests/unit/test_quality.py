@@ -225,3 +225,12 @@ def test_signals_from_a_preview_are_close_to_the_files(tmp_path):
     assert (near.width, near.height, near.small) == (exact.width, exact.height, exact.small)
     assert abs(near.sharpness - exact.sharpness) < 0.15 * exact.sharpness, (near, exact)
     assert bin(near.dhash ^ exact.dhash).count("1") <= 4
+
+
+def test_a_progress_that_raises_stops_the_workers(tmp_path):
+    paths = [save(photo(64, 64, seed=i), tmp_path / f"{i}.png") for i in range(200)]
+
+    def cancel(done, total):
+        raise KeyboardInterrupt("cancelled")
+    with pytest.raises(KeyboardInterrupt):
+        quality._pool_run(paths, 2, cancel)
