@@ -9,7 +9,8 @@ a user. It adds no node. It records, with ``time.time()`` of the server at the m
 * start, duration and thread of the pack's heavier steps: each preview the sort prepares for the page
   (``sort_session.small_image``: the preview thread, or a strip thumbnail), each decode
   (``loader.decode_compact``: ahead on the decode thread, or in the prompt), format original's SHA-1
-  (``originals.digest``) and copy (``originals.copy_exact``), the decision log's append
+  (``originals.digest_array``, in the prompt or ahead; none when the graph proves the image
+  untouched) and copy (``originals.copy_exact``), the decision log's append
   (``SortLog.record``), queueing the next image's prompt (``prompt_queue.queue_prompt``, in the gate)
   and every ``os.fsync`` in the server.
 
@@ -61,7 +62,7 @@ def _timed(name, fn, what):
 # (module suffix, attribute, label): wrapped once each, in the pack's modules (it looks them up at call time)
 WRAP = [(".gates.comfy.sort_session", "small_image", "small_image"),
         (".gates.nodes.loader", "decode_compact", "decode"),
-        (".gates.core.originals", "digest", "digest"), (".gates.core.originals", "copy_exact", "copy_exact"),
+        (".gates.core.originals", "digest_array", "digest"), (".gates.core.originals", "copy_exact", "copy_exact"),
         (".gates.core.sort_log", "SortLog.record", "log_record"),
         (".gates.comfy.prompt_queue", "queue_prompt", "queue_prompt")]
 

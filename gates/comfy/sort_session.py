@@ -31,6 +31,7 @@ LOG_SUBFOLDER = "dataset_gates_logs"      # under ComfyUI's output folder
 UNDO = "__undo__"                         # the answer that takes the last decision back
 PREPARE_AHEAD = 10                        # previews ready after the page's image: a burst shows one per key
 DECODE_AHEAD = 2                          # full images decoded ahead of the server's own prompts
+EXPAND_AHEAD_PIXELS = 4_200_000           # up to 2048²: float32 pixels and their digest made ahead too
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
 _lock = threading.RLock()
@@ -118,9 +119,10 @@ class Session:
         self.waiting = None                     # the gate's pause while it waits for a key
         self.prompt: dict | None = None         # the workflow to queue again, and its extra data
         self.extra: dict = {}
+        self.digest_ahead = False               # format original needs the pixels' digest (the graph proves nothing)
         self.gate_id: str | None = None
         self.routes, self.labels = 1, ["1"]
-        self.prefetched: dict = {}              # file -> loader.decode_compact's (rgb, mask), decoded ahead
+        self.prefetched: dict = {}              # file -> ((rgb, mask), fingerprint, digest), decoded ahead
         self.decoding: set = set()
         self.previews: dict = {}                # file -> {path, ref, caption, width, height}, prepared ahead
         self.preparing: set = set()
@@ -273,10 +275,10 @@ def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = 
 
 
 def take_prefetched(session: Session, rel: str) -> tuple:
-    """``(arrays, fingerprint)`` of ``rel`` decoded ahead (the file's fingerprint taken before it was
-    read), or ``(None, None)``."""
+    """``(arrays, fingerprint, digest)`` of ``rel`` decoded ahead (the file's fingerprint taken before it
+    was read; the pixels' ``originals.digest_array`` when they were expanded ahead), or Nones."""
     with _lock:
-        return session.prefetched.pop(rel, (None, None))
+        return session.prefetched.pop(rel, (None, None, None))
 
 
 def prefetch_next(session: Session) -> None:
@@ -404,8 +406,8 @@ def _previews_first(session: Session, longest: float = 2.0) -> None:
 def _decode_ahead(session: Session, todo: list) -> None:
     from PIL import Image
 
-    from ..core.originals import file_fingerprint
-    from ..nodes.loader import decode_compact
+    from ..core.originals import digest_array, file_fingerprint
+    from ..nodes.loader import decode_compact, expand_arrays
 
     for rel in todo:
         _previews_first(session)
@@ -414,10 +416,16 @@ def _decode_ahead(session: Session, todo: list) -> None:
             with Image.open(os.path.join(session.folder, rel)) as im:
                 im.load()
                 arrays = decode_compact(im)      # small while it waits; the loader expands it
+            digest = None
+            if session.digest_ahead and arrays[0].shape[0] * arrays[0].shape[1] <= EXPAND_AHEAD_PIXELS:
+                # expanded and hashed here, not in the prompt: format original's check needs the digest
+                arrays = expand_arrays(*arrays)
+                h, w = arrays[0].shape[:2]
+                digest = digest_array(arrays[0], (1, h, w, 3), "torch.float32")
             with _lock:
                 session.decoding.discard(rel)
                 if not session.log.is_decided(rel):
-                    session.prefetched[rel] = (arrays, fingerprint)
+                    session.prefetched[rel] = (arrays, fingerprint, digest)
         except Exception:
             with _lock:
                 session.decoding.discard(rel)
@@ -592,7 +600,8 @@ def page_decide(session: Session, data: dict) -> dict:
         session.queue.decide(rel, route, caption, mask, crop, bucket)
         dispatch(session)
         queued = len(session.queue)
-        _thumbs_from_preview(session, rel)        # before prefetch_next lets its preview go
+        preview = _read_preview(session, rel)     # before prefetch_next lets its preview go
+    _thumbs_from_preview(session, rel, preview)   # outside the lock: the prompt thread never waits for it
     prefetch_next(session)
     return {"queued": queued}
 
@@ -811,7 +820,7 @@ def full_image(session: Session, data) -> dict:
         if not os.path.exists(final):
             buf = io.BytesIO()
             im.save(buf, "PNG", compress_level=1)       # fast: a temp file the editor reads once
-            files.atomic_write_bytes(final, buf.getvalue())
+            files.atomic_write_bytes(final, buf.getvalue(), sync=False)
             with _lock:
                 session.temp_files.append(final)
         return {"ref": pause_server.file_ref(name, im.width, im.height)}
@@ -824,22 +833,29 @@ def _thumb_path(session: Session, rel: str, size: int) -> str:
     return os.path.join(pause_server.preview_dir(), f"sortthumb_{hashlib.sha1(key.encode()).hexdigest()[:20]}.jpg")
 
 
-def _thumbs_from_preview(session: Session, rel: str) -> None:
-    """The strip's thumbnail and the large one of an image just decided, made from its preview while it
-    exists (a few ms), so the server never decodes a big source again for the strip or an Undo."""
+def _read_preview(session: Session, rel: str) -> bytes | None:
+    """The bytes of ``rel``'s prepared preview, or None (caller holds _lock, so the file is still there)."""
+    prepared = session.previews.get(rel)
+    try:
+        with open(prepared["path"], "rb") as f:
+            return f.read()
+    except (OSError, TypeError):
+        return None
+
+
+def _thumbs_from_preview(session: Session, rel: str, data: bytes | None) -> None:
+    """The strip's thumbnail and the large one of an image just decided, made from its preview (a few ms),
+    so the server never decodes a big source again for the strip or an Undo. Temp files: no fsync."""
     from PIL import Image
 
     from ..core import files, imaging
 
-    prepared = session.previews.get(rel)
-    if not prepared or not os.path.exists(prepared["path"]):
+    if data is None:
         return
     try:
         large = _thumb_path(session, rel, THUMB_SIDES["large"])
-        with open(prepared["path"], "rb") as f:
-            data = f.read()
         if not os.path.exists(large):
-            files.atomic_write_bytes(large, data)              # the preview is the large thumbnail's size
+            files.atomic_write_bytes(large, data, sync=False)  # the preview is the large thumbnail's size
         strip = _thumb_path(session, rel, THUMB_SIDES["strip"])
         if not os.path.exists(strip):
             with Image.open(io.BytesIO(data)) as im:
@@ -847,7 +863,7 @@ def _thumbs_from_preview(session: Session, rel: str) -> None:
                 im.thumbnail((THUMB_SIDES["strip"], THUMB_SIDES["strip"]))
                 buf = io.BytesIO()
                 im.convert("RGB").save(buf, "JPEG", quality=imaging.THUMB_QUALITY)
-            files.atomic_write_bytes(strip, buf.getvalue())
+            files.atomic_write_bytes(strip, buf.getvalue(), sync=False)
     except OSError:
         pass                                                   # made from the source when asked
 
@@ -868,7 +884,7 @@ def thumbnail(session: Session, data) -> str:
         small, _ = small_image(path, size)
         buf = io.BytesIO()
         small.save(buf, "JPEG", quality=imaging.THUMB_QUALITY)
-        files.atomic_write_bytes(final, buf.getvalue())   # two requests at once each write their own part
+        files.atomic_write_bytes(final, buf.getvalue(), sync=False)   # temp; two requests write their own parts
     return final
 
 

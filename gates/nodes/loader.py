@@ -140,14 +140,16 @@ class FolderImageLoader:
         q = query.Query(filter)                   # a bad query fails here, naming the position
         if order not in ORDERS:
             raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
-        arrays = fingerprint = None
+        arrays = fingerprint = digest = None
         if mode == "sort":
             from ..comfy import pause_server, sort_session
 
             session = sort_session.start(path, int(depth), pause_server.current_prompt_id(), prompt,
                                          {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {}, q.text, order)
             files, rel, index = session.files, session.current["file"], session.current["index"]
-            arrays, fingerprint = sort_session.take_prefetched(session, rel)
+            session.digest_ahead = originals.wanted(prompt) and not originals.untouched_in(
+                prompt, originals.executing_node())
+            arrays, fingerprint, digest = sort_session.take_prefetched(session, rel)
         else:
             from ..comfy import sort_session
 
@@ -164,7 +166,9 @@ class FolderImageLoader:
         stem = os.path.splitext(os.path.basename(rel))[0]
         image = torch.from_numpy(rgb)[None]
         if originals.wanted(prompt):              # a saver's format 'original' may copy the file
-            originals.register(image, os.path.join(path, rel), stem, fingerprint=fingerprint)
+            ahead = digest if arrays is not None and rgb is arrays[0] else None   # hashed as it was decoded
+            originals.register(image, os.path.join(path, rel), stem, fingerprint=fingerprint, pixels_digest=ahead,
+                               prompt=prompt, prompt_id=originals.executing_prompt())
         return (image, scan.read_sidecar(path, rel), torch.from_numpy(mask)[None], stem, int(index), len(files))
 
 

@@ -101,7 +101,7 @@ def is_gray(image, bits: int) -> bool:
 
 def judge(image, stem, prompt=None, unique_id=None) -> tuple:
     """(unchanged?, why not, the loader source or None) of an IMAGE reaching a saver in ``format: original``."""
-    verdict = originals.check(image)
+    verdict = originals.check(image, originals.executing_prompt())
     if verdict.source is not None:
         return verdict.unchanged, verdict.reason, verdict.source
     loaders = originals.upstream_of(prompt, unique_id)

@@ -101,6 +101,19 @@ def test_a_one_bit_flip_in_the_middle_of_a_big_image_is_changed(tmp_path):
     assert not originals.check(image).unchanged
 
 
+def test_a_digest_taken_ahead_on_the_array_is_the_tensors_and_an_edit_after_it_is_changed(tmp_path):
+    # the sort's decode-ahead thread hashes the float32 array before the loader makes it a tensor
+    p, rgb = source_file(tmp_path, size=(1500, 1000))
+    arr = rgb.astype(np.float32) / 255.0
+    ahead = originals.digest_array(arr, (1, 1000, 1500, 3), "torch.float32")
+    image = torch.from_numpy(arr)[None]
+    assert ahead == originals.digest(image)
+    originals.register(image, p, "a", pixels_digest=ahead)
+    assert originals.check(image).unchanged
+    arr[999, 0, 0] = 1.0 - arr[999, 0, 0]                # the memory the tensor shares
+    assert originals.check(image).reason == "pixels edited in place"
+
+
 def test_another_tensor_is_changed_even_with_equal_pixels(tmp_path):
     image, _ = loaded(tmp_path)
     for other in (image.clone(), image[0][None], image.contiguous().float() + 0, image.expand(2, -1, -1, -1)):
@@ -402,3 +415,47 @@ def test_the_loader_registers_only_for_a_prompt_whose_saver_may_use_original(tmp
     assert os.listdir(tmp_path / "out") == ["a.png"]
     image = FolderImageLoader().load(str(ds), 0, prompt=original)[0]
     assert originals.check(image).unchanged
+
+
+# ---- the graph's proof: no digest when only this pack's read-only nodes see the tensor ----------
+
+def sort_graph(**extra):
+    g = {"1": {"class_type": "FolderImageLoader", "inputs": {"folder": "ds", "index": 0}},
+         "2": {"class_type": "ImageGate", "inputs": {"image": ["1", 0], "caption": ["1", 1]}},
+         "3": {"class_type": "SaveImageToFolder", "inputs": {"image": ["2", 1], "format": "original"}},
+         "4": {"class_type": "SaveImageToFolder", "inputs": {"image": ["2", 2], "format": "original"}},
+         "5": {"class_type": "ShowText", "inputs": {"text": ["1", 1]}}}    # not the image: does not count
+    g.update(extra)
+    return g
+
+
+@pytest.mark.parametrize("extra, proven", [
+    ({}, True),
+    ({"9": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}, False),     # the loader's image
+    ({"9": {"class_type": "ImageInvert", "inputs": {"image": ["2", 3]}}}, False),       # a gate's route
+    ({"9": {"class_type": "MaskToImage", "inputs": {"mask": ["1", 2]}}}, True),         # the loader's mask
+], ids=["loader-gate-savers", "another-node-on-the-image", "another-node-on-a-route", "the-mask-elsewhere"])
+def test_untouched_in_follows_the_image_through_gates(extra, proven):
+    assert originals.untouched_in(sort_graph(**extra), "1") is proven
+    assert not originals.untouched_in(None, "1") and not originals.untouched_in(sort_graph(), "7")
+
+
+def test_a_proven_registration_takes_no_digest_and_holds_only_in_its_prompt(tmp_path):
+    p, rgb = source_file(tmp_path)
+    image = torch.from_numpy(rgb.astype(np.float32) / 255.0)[None]
+    originals.register(image, p, "a", node_id="1", prompt=sort_graph(), prompt_id="p1")
+    assert originals._record_of(image).digest == ""                 # nothing hashed
+    assert originals.check(image, "p1").unchanged
+    v = originals.check(image, "p2")                                 # a later prompt: other nodes may have seen it
+    assert not v.unchanged and "earlier prompt" in v.reason
+    assert not originals.check(image, None).unchanged
+
+
+def test_an_unproven_registration_is_hashed_and_an_edit_is_caught_in_the_same_prompt(tmp_path):
+    p, rgb = source_file(tmp_path)
+    image = torch.from_numpy(rgb.astype(np.float32) / 255.0)[None]
+    graph = sort_graph(**{"9": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}})
+    originals.register(image, p, "a", node_id="1", prompt=graph, prompt_id="p1")
+    assert originals._record_of(image).digest and originals.check(image, "p1").unchanged
+    image[0, 0, 0, 0] = 1.0 - image[0, 0, 0, 0]
+    assert originals.check(image, "p1").reason == "pixels edited in place"
