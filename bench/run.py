@@ -55,6 +55,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)                   # sort_pace & co, also when this file is imported (tests/unit)
 
 import chooser_batch  # noqa: E402  (bench/chooser_batch.py: the Image Chooser Gate on 16 and 64 images)
+import dup_grouping  # noqa: E402  (bench/dup_grouping.py: the Duplicate Review's grouping of 10,000 images)
 import sort_pace  # noqa: E402  (bench/sort_pace.py: a folder sort at a person's pace, in a real browser)
 
 from harness.comfy import REPO, Client, ComfyServer, comfy_dir  # noqa: E402
@@ -375,6 +376,8 @@ def table(res) -> str:
         lines += sort_pace.rows(res["sort_flow"])
     if res.get("chooser"):
         lines += [""] + chooser_batch.rows(res["chooser"])
+    if res.get("grouping"):
+        lines += [""] + dup_grouping.rows(res["grouping"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     if res.get("wall_s"):
         lines += ["", f"Wall time of this `make bench`: {res['wall_s'] / 60:.1f} min."]
@@ -403,6 +406,8 @@ def goals(res) -> dict:
         out.update(sort_pace.goals(res["sort_flow"]))
     if res.get("chooser"):
         out.update(chooser_batch.goals(res["chooser"]))
+    if res.get("grouping"):
+        out.update(dup_grouping.goals(res["grouping"]))
     return out
 
 
@@ -439,12 +444,18 @@ def main():
                     help="Image Chooser Gate rows: batch sizes of 1024² images ('' = none)")
     ap.add_argument("--chooser-only", action="store_true",
                     help="only the Image Chooser Gate rows, on a server of their own; printed, nothing written")
+    ap.add_argument("--grouping-images", type=int, default=10_000,
+                    help="Duplicate Review: images grouped by their (synthetic) hashes (0: skip)")
+    ap.add_argument("--grouping-only", action="store_true",
+                    help="only the grouping row (no server, a few seconds); printed, nothing written")
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
     args = ap.parse_args()
     batches = [int(b) for b in args.chooser_batches.split(",") if b.strip()]
     if args.chooser_only:
         return chooser_batch.only(batches, args.n)
+    if args.grouping_only:
+        return dup_grouping.only(args.grouping_images)
     sort_sets = [x.strip() for x in args.sort_sets.split(",") if x.strip()]
     unknown = [x for x in sort_sets if x not in sort_pace.SETS]
     if unknown:
@@ -497,6 +508,8 @@ def main():
         if batches:
             res["chooser"] = chooser_batch.measure(c, chooser_batch.test_image(srv), batches, args.n)
         c.close()
+    if args.grouping_images:
+        res["grouping"] = dup_grouping.measure(args.grouping_images)
     if args.sort_images:                       # its own server: nothing of the baseline pack loaded
         res["sort_flow"] = sort_rows()
     res["goals"] = goals(res)
