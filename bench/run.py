@@ -31,6 +31,11 @@ three image sets, and the older sort rows (bench/sort_flow.py). ``--sort-only`` 
 
     .venv/bin/python bench/run.py --sort-only --sort-images 10 --sort-sets jpg1024 --sort-legacy off
 
+Last, the quality signals of 10,000 1024² JPEGs, first pass and second pass (bench/quality_signals.py;
+no server). ``--quality-only`` runs just those:
+
+    .venv/bin/python bench/run.py --quality-only --quality-images 10000
+
 Writes ``bench/results/<date>.json`` and ``bench/results/<date>.md`` and prints the table.
 With ``--readme`` the README's performance section is replaced by that table.
 """
@@ -56,6 +61,7 @@ sys.path.insert(0, HERE)                   # sort_pace & co, also when this file
 
 import chooser_batch  # noqa: E402  (bench/chooser_batch.py: the Image Chooser Gate on 16 and 64 images)
 import dup_grouping  # noqa: E402  (bench/dup_grouping.py: the Duplicate Review's grouping of 10,000 images)
+import quality_signals  # noqa: E402  (bench/quality_signals.py: quality signals of 10,000 images)
 import sort_pace  # noqa: E402  (bench/sort_pace.py: a folder sort at a person's pace, in a real browser)
 
 from harness.comfy import REPO, Client, ComfyServer, comfy_dir  # noqa: E402
@@ -378,6 +384,8 @@ def table(res) -> str:
         lines += [""] + chooser_batch.rows(res["chooser"])
     if res.get("grouping"):
         lines += [""] + dup_grouping.rows(res["grouping"])
+    if res.get("quality"):
+        lines += [""] + quality_signals.rows(res["quality"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     if res.get("wall_s"):
         lines += ["", f"Wall time of this `make bench`: {res['wall_s'] / 60:.1f} min."]
@@ -408,6 +416,8 @@ def goals(res) -> dict:
         out.update(chooser_batch.goals(res["chooser"]))
     if res.get("grouping"):
         out.update(dup_grouping.goals(res["grouping"]))
+    if res.get("quality"):
+        out.update(quality_signals.goals(res["quality"]))
     return out
 
 
@@ -448,6 +458,10 @@ def main():
                     help="Duplicate Review: images grouped by their (synthetic) hashes (0: skip)")
     ap.add_argument("--grouping-only", action="store_true",
                     help="only the grouping row (no server, a few seconds); printed, nothing written")
+    ap.add_argument("--quality-images", type=int, default=10_000,
+                    help="images of the quality-signal rows (0: skip them)")
+    ap.add_argument("--quality-only", action="store_true",
+                    help="run only the quality-signal rows (no server), print them, write nothing")
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
     args = ap.parse_args()
@@ -456,6 +470,8 @@ def main():
         return chooser_batch.only(batches, args.n)
     if args.grouping_only:
         return dup_grouping.only(args.grouping_images)
+    if args.quality_only:
+        return quality_signals.only(args.quality_images)
     sort_sets = [x.strip() for x in args.sort_sets.split(",") if x.strip()]
     unknown = [x for x in sort_sets if x not in sort_pace.SETS]
     if unknown:
@@ -512,6 +528,8 @@ def main():
         res["grouping"] = dup_grouping.measure(args.grouping_images)
     if args.sort_images:                       # its own server: nothing of the baseline pack loaded
         res["sort_flow"] = sort_rows()
+    if args.quality_images:                    # no server: the pack's own code on this machine's cores
+        res["quality"] = quality_signals.measure(args.quality_images)
     res["goals"] = goals(res)
     res["load_end"] = os.getloadavg()[0]
     res["wall_s"] = round(time.time() - t_start, 1)

@@ -20,7 +20,7 @@ import os
 import secrets
 import threading
 
-from ..core import heap, names, scan, sort_log
+from ..core import heap, names, quality, scan, sort_log
 from ..core.pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
 from ..core.sort_queue import DECIDE, DecisionQueue
 from ..core.sort_queue import UNDO as UNDO_OP
@@ -60,10 +60,49 @@ class SortKind(RouteKind):
         return super().parse(data)
 
 
+def quality_cache(folder: str) -> str:
+    """The folder's quality-signal cache: beside its decision log, in ComfyUI's output/dataset_gates_logs."""
+    return os.path.join(comfy_folder("output"), LOG_SUBFOLDER, quality.cache_name(folder))
+
+
+def folder_signals(folder: str, files: list) -> dict:
+    """rel -> quality.Signals of ``files``, from the folder's cache (new or changed files are measured,
+    with ComfyUI's progress bar on the running node)."""
+    bar = []
+
+    def progress(done, total):
+        try:
+            import comfy.utils
+
+            if not bar:
+                bar.append(comfy.utils.ProgressBar(total))
+            bar[0].update_absolute(done, total)
+        except Exception:                      # outside ComfyUI, or no node running: no bar
+            pass
+    return quality.signals_for(folder, files, quality_cache(folder), progress=progress)
+
+
+def select(folder: str, files: list, q, order: str = "name") -> tuple:
+    """(files, signals): the listing filtered by the query ``q`` and put in ``order``; ``signals``
+    (rel -> quality.Signals) when the filter or the order needed them, else {}."""
+    from ..core import query
+
+    signals = folder_signals(folder, files) if order != "name" or (q and query.needs_signals(q)) else {}
+    if q:
+        from . import tokens
+
+        files = query.filter_files(folder, files, q, tokens.counter() if "tokens" in q.fields() else None,
+                                   signals=signals)
+    return quality.order_files(files, signals, order), signals
+
+
 class Session:
-    def __init__(self, folder: str, depth: int, filter_text: str = ""):
+    def __init__(self, folder: str, depth: int, filter_text: str = "", order: str = "name"):
         self.folder, self.depth = folder, depth
         self.filter = str(filter_text or "").strip()    # the loader's query: the sort walks its matches only
+        self.order = order                              # the loader's order: the sort walks the files in it
+        self.signals: dict = {}                         # rel -> quality.Signals (the page's badges)
+        self._cached_signals: dict | None = None        # the folder's quality cache, read once
         self.id = secrets.token_urlsafe(12)       # names the session to the page; never a path
         self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER))
         self.queue = DecisionQueue()
@@ -90,16 +129,31 @@ class Session:
         time changed (a caption written atomically changes it too)."""
         key = scan.dir_key(self.folder, self.depth)
         if key != self.listed_key:
-            files = scan.list_images(self.folder, self.depth)
-            if self.filter:
-                from ..core import query
-                from . import tokens
+            from ..core import query
 
-                q = query.Query(self.filter)
-                files = query.filter_files(self.folder, files, q, tokens.counter() if "tokens" in q.fields() else None)
-            self.files = files
+            files = scan.list_images(self.folder, self.depth)
+            self.files, signals = select(self.folder, files, query.Query(self.filter), self.order)
+            self.signals.update(signals)
             self.listed_key = key
         return self.files
+
+    def signals_of(self, rel: str):
+        """An image's quality signals for its badges: measured for the order or filter, else from the
+        folder's cache when the file is unchanged, else measured now (one small decode)."""
+        s = self.signals.get(rel)
+        if s is not None:
+            return s
+        if self._cached_signals is None:
+            self._cached_signals = quality.read_cache(quality_cache(self.folder))
+        hit = self._cached_signals.get(rel)
+        path = os.path.join(self.folder, rel)
+        try:
+            st = os.stat(path)
+            s = hit[1] if hit is not None and hit[0] == (st.st_size, st.st_mtime_ns) else quality.measure(path)
+        except (OSError, ValueError):
+            return None
+        self.signals[rel] = s
+        return s
 
     def frontier(self) -> list:
         """The images still to be shown to the person: undecided, and no key queued for them."""
@@ -114,7 +168,7 @@ class Session:
             if p is None:
                 break
             out.append({"file": rel, "preview": p["ref"], "caption": p["caption"], "width": p["width"],
-                        "height": p["height"]})
+                        "height": p["height"], "signals": p.get("signals")})
         return out
 
     def progress(self) -> dict:
@@ -158,15 +212,17 @@ def _send(data: dict) -> None:
 
 # ---- the loader's side -------------------------------------------------------------
 
-def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = "") -> Session:
-    """Open the folder's session for this prompt and pick its first undecided image (of the filter's)."""
+def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = "", order: str = "name") -> Session:
+    """Open the folder's session for this prompt and pick its first undecided image (of the filter's,
+    in the order's)."""
     with _lock:
         session = _sessions.get(folder)
-        if session is None or session.depth != depth or session.filter != str(filter_text or "").strip():
+        if session is None or session.depth != depth or session.filter != str(filter_text or "").strip() \
+                or session.order != order:
             if session is not None:
                 _release(session)
                 _by_id.pop(session.id, None)
-            session = _sessions[folder] = Session(folder, depth, filter_text)
+            session = _sessions[folder] = Session(folder, depth, filter_text, order)
             _by_id[session.id] = session
         session.flush_pending()
         session.finishing = False
@@ -303,8 +359,10 @@ def _prepare_previews(session: Session, todo: list) -> None:
             d = pause_server.preview_dir()
             small.save(os.path.join(d, name + ".part"), "JPEG", quality=imaging.PREVIEW_QUALITY)
             os.replace(os.path.join(d, name + ".part"), os.path.join(d, name))
+            sig = session.signals_of(rel)
             entry = {"path": os.path.join(d, name), "ref": pause_server.file_ref(name, small.width, small.height),
-                     "caption": scan.read_sidecar(session.folder, rel), "width": w, "height": h}
+                     "caption": scan.read_sidecar(session.folder, rel), "width": w, "height": h,
+                     "signals": sig.as_dict() if sig is not None else None}
             with _lock:
                 session.preparing.discard(rel)
                 session.previews[rel] = entry

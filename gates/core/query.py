@@ -7,14 +7,18 @@ Grammar (keywords in any case; juxtaposition means AND)::
     and     := unary ( ["AND"] unary )*
     unary   := "NOT" unary | "(" or ")" | term
     term    := field ":" value | value            (a bare value = caption:value)
-    field   := tag | caption | ext | has | width | height | tokens
+    field   := tag | caption | ext | has | width | height | tokens | sharpness | black | white | clipped
     value   := word | "quoted string"             (\\" and \\\\ inside quotes)
     number  := ["<" | "<=" | ">" | ">=" | "="] integer      (width, height, tokens)
+    measure := ["<" | "<=" | ">" | ">=" | "="] decimal      (sharpness, black, white, clipped)
 
 ``tag:cat`` is a whole comma-separated tag (case-insensitive), ``caption:"red hat"``
 a substring of the caption (case-insensitive), ``ext:png`` the file's extension
 (``jpg`` and ``jpeg`` are the same), ``has:caption`` / ``has:mask`` a non-empty
-``<stem>.txt`` / a ``<stem>.mask.png``. NOT binds tightest, then AND, then OR.
+``<stem>.txt`` / a ``<stem>.mask.png``. ``sharpness:<50`` compares the image's
+sharpness (variance of the Laplacian, see ``quality``), ``black:>5`` / ``white:>5``
+/ ``clipped:>5`` the percentage of its pixels clipped to black / white / either.
+NOT binds tightest, then AND, then OR.
 A mistake raises :class:`QueryError`, which names the position and what was expected.
 """
 from __future__ import annotations
@@ -24,11 +28,13 @@ import re
 
 from . import tags as tagmod
 
-FIELDS = ("tag", "caption", "ext", "has", "width", "height", "tokens")
-NUMERIC = ("width", "height", "tokens")
+FIELDS = ("tag", "caption", "ext", "has", "width", "height", "tokens", "sharpness", "black", "white", "clipped")
+QUALITY = ("sharpness", "black", "white", "clipped")          # quality signals (gates/core/quality.py)
+NUMERIC = ("width", "height", "tokens") + QUALITY
 HAS = ("caption", "mask")
 _OPS = ("<=", ">=", "<", ">", "=")
 _NUMBER = re.compile(r"(<=|>=|<|>|=)?\s*(\d+)$")
+_DECIMAL = re.compile(r"(<=|>=|<|>|=)?\s*(\d+(?:\.\d*)?|\.\d+)$")
 _EXT_ALIASES = {"jpeg": "jpg", "tiff": "tif"}
 
 
@@ -124,6 +130,12 @@ class Term:
             if count_tokens is None:
                 raise ValueError("filter: tokens: needs a tokenizer (inside ComfyUI, its SD1 CLIP tokenizer)")
             got = count_tokens(c.caption())
+        elif f in QUALITY:
+            sig = c.signals()
+            if sig is None:                   # unreadable: no signal matches any comparison
+                return False
+            got = sig.sharpness if f == "sharpness" else 100.0 * (
+                sig.black if f == "black" else sig.white if f == "white" else sig.black + sig.white)
         else:
             w, h = c.size()
             got = w if f == "width" else h
@@ -226,6 +238,13 @@ class _Parser:
     def term(self, t: Tok):
         f, v = t.field, t.value
         vpos = t.pos + (len(f) + 1 if self.text[t.pos:t.pos + len(f) + 1].lower() == f + ":" else 0)
+        if f in QUALITY:
+            m = _DECIMAL.match(v.strip())
+            if not m:
+                unit = "" if f == "sharpness" else " (a percentage of the pixels)"
+                raise QueryError(self.text, vpos, f"expected a number after '{f}:'{unit}, optionally after "
+                                 f"{', '.join(_OPS)} (e.g. {f}:<{50 if f == 'sharpness' else 5}), got '{v}'")
+            return Term(f, float(m.group(2)), m.group(1) or "=")
         if f in NUMERIC:
             m = _NUMBER.match(v.strip())
             if not m:
@@ -281,8 +300,10 @@ def parse(text: str) -> Query:
 class Record:
     """An image as the evaluator sees it, from plain values (tests, the page)."""
 
-    def __init__(self, caption: str = "", width: int = 0, height: int = 0, ext: str = "png", mask: bool = False):
+    def __init__(self, caption: str = "", width: int = 0, height: int = 0, ext: str = "png", mask: bool = False,
+                 signals=None):
         self._caption, self._size, self._ext, self._mask = caption, (width, height), ext, mask
+        self._signals = signals
 
     def caption(self) -> str:
         return self._caption
@@ -296,13 +317,18 @@ class Record:
     def has_mask(self) -> bool:
         return self._mask
 
+    def signals(self):
+        """The image's ``quality.Signals`` (None when it could not be read)."""
+        return self._signals
+
 
 class FileRecord(Record):
     """An image file of a folder: caption, size (header only) and mask read on first use."""
 
-    def __init__(self, folder: str, rel: str):
+    def __init__(self, folder: str, rel: str, signals=None):
         self.folder, self.rel = folder, rel
         self._cap = self._sz = None
+        self._signals = signals
 
     def caption(self) -> str:
         if self._cap is None:
@@ -330,9 +356,23 @@ class FileRecord(Record):
         return os.path.exists(os.path.join(self.folder, os.path.splitext(self.rel)[0] + MASK_SUFFIX))
 
 
-def filter_files(folder: str, files: list, query, count_tokens=None) -> list:
-    """The files (relative paths, order kept) whose image and caption match ``query`` (text or Query)."""
+def needs_signals(query) -> bool:
+    """Does the query look at quality signals (so they must be measured first)?"""
+    q = query if isinstance(query, Query) else Query(query)
+    return bool(q.fields() & set(QUALITY))
+
+
+def filter_files(folder: str, files: list, query, count_tokens=None, signals=None) -> list:
+    """The files (relative paths, order kept) whose image and caption match ``query`` (text or Query).
+
+    ``signals`` (rel -> quality.Signals) serves the quality fields; without it they are measured here,
+    uncached (the nodes pass the folder's cached signals)."""
     q = query if isinstance(query, Query) else Query(query)
     if not q:
         return list(files)
-    return [rel for rel in files if q.matches(FileRecord(folder, rel), count_tokens)]
+    if signals is None and needs_signals(q):
+        from . import quality
+
+        signals = quality.signals_for(folder, files, None)
+    get = (signals or {}).get
+    return [rel for rel in files if q.matches(FileRecord(folder, rel, get(rel)), count_tokens)]

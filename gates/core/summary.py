@@ -15,13 +15,16 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import buckets, dup_groups, scan, tags
+from . import buckets, dup_groups, quality, scan, tags
 
 MASK_SUFFIX = scan.MASK_SUFFIX        # what Save Image To Folder writes beside an image
 CAPTION_EXT = ".txt"
 DUPLICATE_MODES = ("exact", "exact + near", "off")
 SHORT_SIDE_BINS = (0, 256, 512, 768, 1024, 1536, 2048)
 LIST_LIMIT = 50                       # lines per list in the report
+WORST = 20                            # the least sharp / most clipped images listed
+SHARPNESS_BINS = (0, 25, 50, 100, 200, 400, 800, 1600)    # variance of the Laplacian (quality.py)
+CLIPPED_BINS = (0, 0.1, 1, 5, 10, 25, 50)                   # % of the pixels clipped to black or white
 TOP_TAGS = 50                         # the most used tags in the report
 TOKEN_LIMIT = 75                      # one CLIP window (start/end tokens not counted)
 
@@ -110,23 +113,20 @@ def exact_duplicates(root: str, items: list) -> list:
     return sorted(groups, key=lambda g: scan.natural_key(g[0]))
 
 
-def dhash(path: str) -> int:
-    """64-bit difference hash: is each pixel of a 9x8 gray thumbnail brighter than its right neighbour."""
-    with Image.open(path) as im:
-        im.draft("L", (64, 64))                    # JPEG: decode at a fraction of the size
-        im = (ImageOps.exif_transpose(im) or im).convert("L").resize((9, 8), Image.BILINEAR)
-        px = np.asarray(im, dtype=np.int16)
-    bits = (px[:, 1:] > px[:, :-1]).flatten()
-    return int(np.packbits(bits).view(">u8")[0])
+dhash = quality.dhash                 # ONE difference hash for the pack: gates/core/quality.py
 
 
-def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = ()) -> list:
-    """Groups of images whose dHashes differ in at most ``threshold`` bits, minus exact-only groups."""
+def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = (), signals=None) -> list:
+    """Groups of images whose dHashes differ in at most ``threshold`` bits, minus exact-only groups.
+
+    ``signals`` (rel -> quality.Signals, e.g. from ``quality.signals_for``) gives the hashes already
+    measured; an image missing from it is hashed here."""
     rels, hashes = [], []
     for it in items:
         if not it.error:
             try:
-                hashes.append(dhash(os.path.join(root, it.rel)))
+                sig = signals.get(it.rel) if signals else None
+                hashes.append(sig.dhash if sig is not None else dhash(os.path.join(root, it.rel)))
                 rels.append(it.rel)
             except Exception:
                 pass
@@ -138,7 +138,7 @@ def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = ()
 
 
 def summarize(root: str, items: list, bucket_set: list, min_size: int = 512, duplicates: str = "exact",
-              near_threshold: int = 6, refused: list = ()) -> dict:
+              near_threshold: int = 6, refused: list = (), signals=None) -> dict:
     """Counts per folder, buckets, sizes, small images, duplicates: a plain dict (JSON-able)."""
     if duplicates not in DUPLICATE_MODES:
         raise ValueError(f"duplicates must be one of {DUPLICATE_MODES}, got {duplicates!r}")
@@ -160,7 +160,7 @@ def summarize(root: str, items: list, bucket_set: list, min_size: int = 512, dup
         return {"min": min(values), "median": statistics.median(values), "max": max(values)} if values else {}
 
     exact = exact_duplicates(root, items) if duplicates != "off" else []
-    near = near_duplicates(root, items, near_threshold, exact) if duplicates == "exact + near" else []
+    near = near_duplicates(root, items, near_threshold, exact, signals) if duplicates == "exact + near" else []
     return {
         "folder": root,
         "images": len(items),
@@ -180,6 +180,28 @@ def summarize(root: str, items: list, bucket_set: list, min_size: int = 512, dup
         "unreadable": [[it.rel, it.error] for it in items if it.error],
         "refused": list(refused),
     }
+
+
+def _histogram(values: list, edges: tuple, unit: str = "") -> dict:
+    """{"lo-hi": count} over half-open bins [lo, hi), the last one open ("lo+")."""
+    ends = list(edges[1:]) + [None]
+    return {(f"{lo:g}-{hi:g}{unit}" if hi is not None else f"{lo:g}{unit}+"):
+            sum(1 for v in values if v >= lo and (hi is None or v < hi)) for lo, hi in zip(edges, ends)}
+
+
+def quality_stats(signals: dict, worst: int = WORST) -> dict:
+    """Histograms of sharpness and clipped share, and the ``worst`` least sharp and most clipped images,
+    from rel -> quality.Signals (images that could not be measured are not in it)."""
+    by_name = sorted(signals.items(), key=lambda kv: scan.natural_key(kv[0]))
+    least = sorted(by_name, key=lambda kv: kv[1].sharpness)[:worst]
+    clipped = [kv for kv in sorted(by_name, key=lambda kv: -(kv[1].black + kv[1].white))
+               if kv[1].black + kv[1].white > 0][:worst]
+    return {"quality": True,
+            "sharpness_hist": _histogram([s.sharpness for _, s in by_name], SHARPNESS_BINS),
+            "clipped_hist": _histogram([100 * (s.black + s.white) for _, s in by_name], CLIPPED_BINS, "%"),
+            "least_sharp": [[rel, round(s.sharpness, 1)] for rel, s in least],
+            "most_clipped": [[rel, round(100 * s.black, 2), round(100 * s.white, 2)] for rel, s in clipped],
+            "smaller_than_buckets": sum(1 for _, s in by_name if s.small)}
 
 
 def tag_stats(captions: dict, count_tokens=None, top: int = TOP_TAGS) -> dict:
@@ -230,6 +252,17 @@ def report(s: dict, bucket_note: str = "") -> str:
         if s["duplicates"] == "exact + near":
             lines += [f"near duplicates (perceptual hash): {len(s['near_duplicates'])} group(s)"]
             _listing(lines, ["  " + " ~ ".join(g) for g in s["near_duplicates"]])
+    if s.get("quality"):
+        lines += ["", "sharpness (variance of the Laplacian at 256 px; blurred is low): "
+                  + ", ".join(f"{k}: {n}" for k, n in s["sharpness_hist"].items() if n)]
+        lines.append(f"the {len(s['least_sharp'])} least sharp:")
+        lines += [f"  {v:>8.1f}  {r}" for r, v in s["least_sharp"]]
+        lines += ["", "clipped pixels (black <= 2 or white >= 253): "
+                  + ", ".join(f"{k}: {n}" for k, n in s["clipped_hist"].items() if n)]
+        lines.append(f"the {len(s['most_clipped'])} most clipped (black % / white %):")
+        lines += [f"  {b:>6.2f} / {w:>6.2f}  {r}" for r, b, w in s["most_clipped"]]
+        lines.append(f"smaller than the smallest training bucket (Bucket Resize's defaults): "
+                     f"{s['smaller_than_buckets']}")
     if "tags_top" in s:
         lines += ["", f"tags: {s['tags_distinct']} distinct, {s['tags_once']} used once; "
                   f"the {len(s['tags_top'])} most used (captions):"]

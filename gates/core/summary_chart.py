@@ -41,7 +41,11 @@ def draw(s: dict) -> np.ndarray:
     folders = [("(top folder)" if name == "." else name, f) for name, f in s["folders"].items()][:MAX_BARS]
     bucket_rows = [(b, {"bars": n}) for b, n in list(s["buckets"].items())[:MAX_BARS]]
     short_rows = [(f"short side {k}", {"bars": n}) for k, n in s["short_side"].items()]
-    height = 120 + len(folders) * 50 + (len(bucket_rows) + len(short_rows)) * 22 + 200
+    sharp_rows = [(f"sharpness {k}", {"bars": n}) for k, n in s.get("sharpness_hist", {}).items()]
+    clip_rows = [(f"clipped {k}", {"bars": n}) for k, n in s.get("clipped_hist", {}).items()]
+    worst = [f"{r}  {v:g}" for r, v in s.get("least_sharp", [])[:10]]
+    height = 120 + len(folders) * 50 + (len(bucket_rows) + len(short_rows) + len(sharp_rows) + len(clip_rows)) * 22 \
+        + len(worst) * 18 + 340
     im = Image.new("RGB", (WIDTH, height), BG)
     d = ImageDraw.Draw(im)
     d.text((16, 12), f"{s['images']} images   {s['captions']} captions   {s['masks']} masks", fill=FG, font=font)
@@ -56,4 +60,13 @@ def draw(s: dict) -> np.ndarray:
     y = _bars(d, 96, "per folder", folders, ["images", "captions", "masks"], font, small)
     y = _bars(d, y, "aspect buckets", bucket_rows, ["bars"], font, small)
     y = _bars(d, y, "size distribution", short_rows, ["bars"], font, small)
+    if sharp_rows:
+        y = _bars(d, y, "sharpness (variance of the Laplacian at 256 px)", sharp_rows, ["bars"], font, small)
+        y = _bars(d, y, "clipped pixels (black or white)", clip_rows, ["bars"], font, small)
+        d.text((16, y), "least sharp", fill=FG, font=font)
+        y += 28
+        for line in worst:
+            d.text((16, y), line[:120], fill=DIM, font=small)
+            y += 18
+        y += 12
     return np.asarray(im.crop((0, 0, WIDTH, min(height, y + 8))))

@@ -11,9 +11,11 @@ from ..comfy.comfy_paths import comfy_folder
 from ..core import access, buckets, files, samples, scan, summary, summary_chart
 from ..core.names import CATEGORY
 
+QUALITY = ("on", "off")
+
 
 def summarize_folder(folder, depth=-1, relative_to="output", min_size=512, duplicates="exact", near_threshold=6,
-                     resolution=1280, divisible=64, bucket_list=""):
+                     resolution=1280, divisible=64, bucket_list="", quality="on"):
     """(summary dict, report text) of a folder, with the access policy applied."""
     if relative_to not in ("output", "input"):
         raise ValueError(f"relative_to must be 'output' or 'input', got {relative_to!r}")
@@ -23,7 +25,16 @@ def summarize_folder(folder, depth=-1, relative_to="output", min_size=512, dupli
     pol = access.current()
     cands = buckets.candidates(resolution, divisible, bucket_list)
     items, refused = summary.scan_items(root, int(depth), (lambda p: pol.allows(p, read=True)) if pol else None)
-    s = summary.summarize(root, items, cands, int(min_size), duplicates, int(near_threshold), refused)
+    if quality not in QUALITY:
+        raise ValueError(f"quality must be 'on' or 'off', got {quality!r}")
+    signals = None
+    if quality == "on":
+        from ..comfy import sort_session
+
+        signals = sort_session.folder_signals(root, [it.rel for it in items if not it.error])
+    s = summary.summarize(root, items, cands, int(min_size), duplicates, int(near_threshold), refused, signals)
+    if signals is not None:
+        s.update(summary.quality_stats(signals))
     from ..comfy import tokens
 
     s.update(summary.tag_stats({it.rel: scan.read_sidecar(root, it.rel) for it in items if it.caption},
@@ -44,7 +55,7 @@ class DatasetSummary:
                    "many have a caption (<stem>.txt) and a mask (<stem>.mask.png), a histogram of aspect "
                    "buckets (Bucket Resize's rule), the size distribution, images below a minimum size, and "
                    "duplicates (same pixels; near-duplicates by a perceptual hash on request). Reads only image "
-                   "headers for sizes.")
+                   "headers for sizes; 'quality' adds sharpness and exposure (histograms, the 20 worst).")
 
     @classmethod
     def INPUT_TYPES(cls):
@@ -73,6 +84,10 @@ class DatasetSummary:
                                       "tooltip": "Bucket side multiple, as in Bucket Resize."}),
                 "bucket_list": ("STRING", {"default": "", "multiline": True, "tooltip": "Explicit buckets "
                                            "(e.g. '1024x1024, 1152x896'), as in Bucket Resize; empty = generated."}),
+                "quality": (list(QUALITY), {"default": "on", "tooltip": "on: histograms of sharpness and of "
+                            "clipped pixels and the 20 least sharp / most clipped images (decodes every image "
+                            "once, small; cached beside the decision logs, so a second look is quick). off: "
+                            "headers only."}),
             },
         }
 
@@ -81,11 +96,11 @@ class DatasetSummary:
         return float("nan")           # the folder changes behind ComfyUI's back: always look again
 
     def run(self, folder, depth=-1, relative_to="output", min_size=512, duplicates="exact", near_threshold=6,
-            resolution=1280, divisible=64, bucket_list=""):
+            resolution=1280, divisible=64, bucket_list="", quality="on"):
         import torch
 
         s, text = summarize_folder(folder, depth, relative_to, min_size, duplicates, near_threshold,
-                                   resolution, divisible, bucket_list)
+                                   resolution, divisible, bucket_list, quality)
         chart = summary_chart.draw(s)
         ui = {"text": [text], "dataset_summary": [s]}
         temp = comfy_folder("temp")

@@ -11,6 +11,7 @@ from ..comfy.comfy_paths import comfy_base, comfy_folder
 from ..core import access, buckets, query, samples, scan
 from ..core.imaging import alpha_mask
 from ..core.names import CATEGORY
+from ..core.quality import ORDERS
 
 MODES = ["index", "sort"]
 MAX_BATCH = 1024
@@ -116,37 +117,43 @@ class FolderImageLoader:
             "filter": ("STRING", {"default": "", "tooltip": "Only the images matching this query, e.g. "
                                   "tag:cat AND NOT tag:blurry, width:<1024, has:caption (see the README). index, "
                                   "count and a sort's progress follow the matching images. Empty = all."}),
+            "order": (list(ORDERS), {"default": "name", "tooltip": "The order images come in. name: natural "
+                                     "order (img2 before img10). sharpness: least sharp first. exposure: most "
+                                     "clipped (black + white) first. size: fewest pixels first. index, count and "
+                                     "a sort follow it; the signals are measured once per file and cached "
+                                     "beside the decision logs."}),
         }, "hidden": {"prompt": "PROMPT", "extra_pnginfo": "EXTRA_PNGINFO"}}
 
     @classmethod
-    def IS_CHANGED(cls, folder, index, depth, mode="index", filter="", **_):  # noqa: A002
+    def IS_CHANGED(cls, folder, index, depth, mode="index", filter="", order="name", **_):  # noqa: A002
         if mode == "sort":
             return float("nan")                       # the next undecided image: never the cached one
-        return f"{index}:{depth}:{filter}:{source_fingerprint(folder, depth)}"
+        return f"{index}:{depth}:{filter}:{order}:{source_fingerprint(folder, depth)}"
 
-    def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None, filter=""):  # noqa: A002
+    def load(self, folder, index, depth=0, mode="index", prompt=None, extra_pnginfo=None, filter="",  # noqa: A002
+             order="name"):
         import torch
 
         from ..core import originals
 
         path = source_folder(folder)
         q = query.Query(filter)                   # a bad query fails here, naming the position
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
         arrays = fingerprint = None
         if mode == "sort":
             from ..comfy import pause_server, sort_session
 
             session = sort_session.start(path, int(depth), pause_server.current_prompt_id(), prompt,
-                                         {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {}, q.text)
+                                         {"extra_pnginfo": extra_pnginfo} if extra_pnginfo else {}, q.text, order)
             files, rel, index = session.files, session.current["file"], session.current["index"]
             arrays, fingerprint = sort_session.take_prefetched(session, rel)
         else:
-            files = scan.list_images(path, depth)
-            if q:
-                from ..comfy import tokens
+            from ..comfy import sort_session
 
-                files = query.filter_files(path, files, q, tokens.counter() if "tokens" in q.fields() else None)
-                if not files:
-                    raise ValueError(f"no image of {path} matches the filter {q.text!r}")
+            files, _ = sort_session.select(path, scan.list_images(path, depth), q, order)
+            if q and not files:
+                raise ValueError(f"no image of {path} matches the filter {q.text!r}")
             rel = scan.pick(files, int(index), path)
         check_files(path, rel)
         if arrays is None:                # the file as it is before it is read: a copy must be of these bytes

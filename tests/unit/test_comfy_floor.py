@@ -28,6 +28,7 @@ COMFY_MODULES = {"comfy", "comfy_execution", "comfy_api", "comfy_extras", "comfy
 # Dotted names checked against ComfyUI FLOOR. A use passes when it is an entry, a prefix of one
 # (the import of an object whose members are listed) or goes deeper into one (``routes.post``).
 ALLOWED = {
+    "comfy.utils.ProgressBar.update_absolute",
     "folder_paths.get_input_directory",
     "folder_paths.get_output_directory",
     "folder_paths.get_temp_directory",

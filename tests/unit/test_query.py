@@ -80,7 +80,8 @@ def test_empty_query_matches_everything():
     ("width:big", 7, "expected a number after 'width:'"),
     ("width:<<3", 7, "expected a number"),
     ("has:hat", 5, "expected has:caption or has:mask"),
-    ("size:3", 1, "expected a field (tag, caption, ext, has, width, height, tokens), got 'size'"),
+    ("size:3", 1, "expected a field (tag, caption, ext, has, width, height, tokens, sharpness, black, white, "
+                  "clipped), got 'size'"),
     ("tag:a OR OR tag:b", 10, "expected a term (field:value), NOT or '(', got 'OR'"),
     ("NOT", 4, "expected a term"),
     ("()", 2, "expected a term (field:value), NOT or '(', got ')'"),
@@ -106,3 +107,52 @@ def test_filter_files_reads_captions_sizes_and_masks(tmp_path):
     assert f("width:>40") == ["a.png"] and f("height:>40 OR has:mask") == ["b.jpg", "c.png"]
     assert f("NOT has:caption") == ["c.png"] and f("ext:jpeg") == ["b.jpg"]
     assert os.path.exists(tmp_path / "c.mask.png")
+
+
+def sig(sharpness=100.0, black=0.0, white=0.0):
+    from gates.core.quality import Signals
+
+    return Signals(sharpness, black, white, 64, 64, True, 0)
+
+
+@pytest.mark.parametrize("q,ok", [
+    ("sharpness:<50", True), ("sharpness:<40.5", True), ("sharpness:<=40.3", False), ("sharpness:>=40.5", False),
+    ("black:>10", True), ("black:>=12.5", True), ("black:>12.6", False), ("white:=0", True), ("white:>0", False),
+    ("clipped:>12", True), ("clipped:<12.5", False), ("sharpness:<50 AND NOT white:>1", True),
+    ("sharpness:.5", False),
+])
+def test_quality_fields_compare_sharpness_and_clipped_percentages(q, ok):
+    assert m(q, signals=sig(40.4, 0.125, 0.0)) is ok
+    assert m(q, signals=None) is False                         # unreadable: no comparison holds
+
+
+@pytest.mark.parametrize("q,pos,expected", [
+    ("sharpness:blurry", 11, "expected a number after 'sharpness:', optionally after <=, >=, <, >, = "
+                             "(e.g. sharpness:<50)"),
+    ("white:>5%", 7, "expected a number after 'white:' (a percentage of the pixels)"),
+    ("black:", 7, "expected a value after 'black:'"),
+])
+def test_quality_field_errors_name_the_position(q, pos, expected):
+    with pytest.raises(QueryError) as e:
+        Query(q)
+    assert e.value.pos + 1 == pos and expected in str(e.value), str(e.value)
+
+
+def test_filter_files_measures_quality_or_takes_given_signals(tmp_path):
+    from PIL import ImageFilter
+
+    from gates.core.query import needs_signals
+
+    rng = __import__("numpy").random.default_rng(1)
+    sharp = Image.fromarray((rng.random((128, 128)) * 255).astype("uint8"))
+    sharp.save(tmp_path / "sharp.png")
+    sharp.filter(ImageFilter.GaussianBlur(6)).save(tmp_path / "soft.png")
+    Image.new("RGB", (64, 64), (255, 255, 255)).save(tmp_path / "white.png")
+    (tmp_path / "broken.png").write_bytes(b"no")
+    files = ["broken.png", "sharp.png", "soft.png", "white.png"]
+    assert needs_signals("tag:a OR sharpness:<3") and not needs_signals("tag:a width:>3")
+    assert filter_files(str(tmp_path), files, "sharpness:<50") == ["soft.png", "white.png"]
+    assert filter_files(str(tmp_path), files, "white:>99") == ["white.png"]
+    assert filter_files(str(tmp_path), files, "NOT sharpness:<50") == ["broken.png", "sharp.png"]
+    given = {"soft.png": sig(5.0)}
+    assert filter_files(str(tmp_path), files, "sharpness:<50", signals=given) == ["soft.png"]

@@ -180,3 +180,38 @@ def tags_of(text):
 def minimal_summary():
     return {"folder": "/x", "images": 0, "captions": 0, "masks": 0, "folders": {}, "buckets": {}, "width": {},
             "min_size": 512, "small": [], "duplicates": "off", "unreadable": [], "refused": []}
+
+
+def test_quality_histograms_and_the_worst_images(tmp_path):
+    from PIL import ImageFilter
+
+    from gates.core import quality
+
+    r = str(tmp_path)
+    for i in range(25):
+        arr = np.random.default_rng(i).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        im = Image.fromarray(arr)
+        if i % 5 == 0:
+            im = im.filter(ImageFilter.GaussianBlur(2 + i / 5))                  # 5 blurred, blurrier with i
+        im.save(f"{r}/img{i}.png")
+    Image.new("RGB", (64, 64), (255, 255, 255)).save(f"{r}/white.png")
+    half = np.full((64, 64, 3), 128, np.uint8)
+    half[:32] = 0
+    Image.fromarray(half).save(f"{r}/half_black.png")
+    items, _ = summary.scan_items(r, 0)
+    signals = quality.signals_for(r, [it.rel for it in items], None)
+    s = summary.summarize(r, items, buckets.generate(1280, 64), duplicates="exact + near", signals=signals)
+    s.update(summary.quality_stats(signals))
+    assert sum(s["sharpness_hist"].values()) == 27 and sum(s["clipped_hist"].values()) == 27
+    least = [rel for rel, _ in s["least_sharp"]]
+    assert len(least) == summary.WORST and least[0] == "white.png"                 # flat: sharpness 0
+    assert least[1:6] == ["img20.png", "img15.png", "img10.png", "img5.png", "img0.png"]    # blurriest first
+    assert [r for r, _, _ in s["most_clipped"]] == ["white.png", "half_black.png"]
+    assert s["most_clipped"][0][1:] == [0.0, 100.0] and abs(s["most_clipped"][1][1] - 50) < 1.5
+    assert s["smaller_than_buckets"] == 27
+    text = summary.report(s)
+    assert "the 20 least sharp:" in text and "the 2 most clipped (black % / white %):" in text
+    assert f" {s['most_clipped'][1][1]:.2f} /   0.00  half_black.png" in text
+    with_quality, without = summary_chart.draw(s), summary_chart.draw(run(str(tmp_path)))
+    assert with_quality.shape[0] > without.shape[0] + 300                          # two more panels and a list
+    assert s["near_duplicates"] == run(r, duplicates="exact + near")["near_duplicates"]   # hashes from signals
