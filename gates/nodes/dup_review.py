@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..core import dup_groups, files, scan
@@ -31,10 +30,13 @@ class DupKind(PauseKind):
     """Answers: ``{keep: [indices]}`` (at least one; the others are rejected) or ``{undo: true}``."""
 
     count: int = 2
+    can_undo: bool = False            # a group of this folder is logged
     name = "dups"
 
     def parse(self, data: dict):
         if data.get("undo") is True:
+            if not self.can_undo:
+                raise PauseError("nothing to undo: no group of this folder is decided")
             return "undo"
         keep = data.get("keep")
         if not isinstance(keep, list) or any(type(i) is not int for i in keep):
@@ -57,18 +59,6 @@ def copy_exact(src: str, target: str, fp: str) -> None:
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(src, "rb") as f:
         files.atomic_write(target, lambda out: shutil.copyfileobj(f, out, 1 << 20))
-
-
-def measure_all(path: str, rels: list) -> dict:
-    """rel -> Measure for every readable image (two at a time); unreadable files are in no group."""
-    def one(rel):
-        try:
-            return rel, dup_groups.measure(os.path.join(path, rel))
-        except ValueError:
-            return rel, None
-
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="dataset-gates-dups") as pool:
-        return {rel: m for rel, m in pool.map(one, rels) if m is not None}
 
 
 def write_previews(pause, path: str, group: list) -> list:
@@ -141,8 +131,8 @@ class DuplicateReview:
         path = source_folder(folder)
         rels = scan.list_images(path, int(depth))
         reject_dir = os.path.join(resolve_out_folder(output or DEFAULT_OUTPUT, comfy_folder("output")), REJECT)
-        measures = measure_all(path, rels)
-        groups = [g[:MAX_GROUP] for g in dup_groups.groups_for(rels, measures, threshold)]
+        signals = sort_session.folder_signals(path, rels)      # cached per file (gates/core/quality.py)
+        groups = [g[:MAX_GROUP] for g in dup_groups.groups_for(rels, signals, threshold)]
         log = DupLog(path, os.path.join(comfy_folder("output"), sort_session.LOG_SUBFOLDER))
         copied, undone = 0, None
         while True:
@@ -151,16 +141,17 @@ class DuplicateReview:
                 break
             back = [g for g in todo if undone is not None and set(g) == set(undone.get("files") or [])]
             group = (back or todo)[0]
-            items = [measures[rel] for rel in group]
+            items = [signals[rel] for rel in group]
             fps = {rel: fingerprint(os.path.join(path, rel)) for rel in group}
-            kind = DupKind(len(group))
+            sizes = [int(fp.split("-")[0]) for fp in fps.values()]
+            kind = DupKind(len(group), bool(log.order))
 
-            def show(pause, group=group, items=items, todo=todo):
+            def show(pause, group=group, items=items, todo=todo, sizes=sizes):
                 refs = write_previews(pause, path, group)
                 pause_server.HUB.update(pause, items=[
-                    {"file": rel, "preview": ref, "width": m.width, "height": m.height, "bytes": m.bytes,
-                     "sharpness": m.sharpness} for rel, ref, m in zip(group, refs, items)],
-                    preselected=[dup_groups.preselect(items)], group=len(groups) - len(todo) + 1,
+                    {"file": rel, "preview": ref, "width": m.width, "height": m.height, "bytes": size,
+                     "sharpness": round(m.sharpness, 1)} for rel, ref, m, size in zip(group, refs, items, sizes)],
+                    preselected=[dup_groups.preselect(items, sizes)], group=len(groups) - len(todo) + 1,
                     groups=len(groups), folder=path, reject_folder=reject_dir, can_undo=bool(log.order),
                     threshold=threshold)
                 pause_server.send(names.EVENT_SHOW, pause.public())
