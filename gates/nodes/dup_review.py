@@ -21,7 +21,7 @@ from .loader import FOLDER_TOOLTIP, source_folder
 
 REJECT = "reject"
 DEFAULT_OUTPUT = "dedup"
-MAX_GROUP = 9                     # keys 1..9; a larger group shows its first nine and keeps the rest
+MAX_GROUP = 9                     # keys 1..9: a larger group is shown in parts of at most nine
 PREVIEW_SIDE = 1024
 
 
@@ -59,6 +59,13 @@ def copy_exact(src: str, target: str, fp: str) -> None:
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(src, "rb") as f:
         files.atomic_write(target, lambda out: shutil.copyfileobj(f, out, 1 << 20))
+
+
+def parts(group: list, most: int = MAX_GROUP) -> list:
+    """A group as consecutive parts of at most ``most`` images, as even as possible (10 -> 5 + 5)."""
+    n = -(-len(group) // most)
+    cuts = [round(i * len(group) / n) for i in range(n + 1)]
+    return [group[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 def write_previews(pause, path: str, group: list) -> list:
@@ -132,7 +139,7 @@ class DuplicateReview:
         rels = scan.list_images(path, int(depth))
         reject_dir = os.path.join(resolve_out_folder(output or DEFAULT_OUTPUT, comfy_folder("output")), REJECT)
         signals = sort_session.folder_signals(path, rels)      # cached per file (gates/core/quality.py)
-        groups = [g[:MAX_GROUP] for g in dup_groups.groups_for(rels, signals, threshold)]
+        groups = [part for g in dup_groups.groups_for(rels, signals, threshold) for part in parts(g)]
         log = DupLog(path, os.path.join(comfy_folder("output"), sort_session.LOG_SUBFOLDER))
         copied, undone = 0, None
         while True:
@@ -165,10 +172,15 @@ class DuplicateReview:
             keep = [group[i] for i in pause.answer]
             reject = [rel for rel in group if rel not in keep]
             copies = []
-            for rel in reject:
-                target = os.path.join(reject_dir, rel)
-                copy_exact(os.path.join(path, rel), target, fps[rel])
-                copies.append(target)
+            try:
+                for rel in reject:
+                    target = os.path.join(reject_dir, rel)
+                    copy_exact(os.path.join(path, rel), target, fps[rel])
+                    copies.append(target)
+            except BaseException:
+                for target in copies:                     # a group is copied whole or not at all
+                    os.remove(target)
+                raise
             log.record(group, fps, keep, reject, copies, threshold)
             copied += len(copies)
             undone = None

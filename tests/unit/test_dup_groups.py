@@ -117,3 +117,22 @@ def test_an_answer_keeps_at_least_one_image_of_the_group():
                      ({}, "'keep'"), ({"keep": "0"}, "'keep'")):
         with pytest.raises(PauseError, match=msg):
             kind.parse(bad)
+
+
+def test_the_node_has_a_tooltip_on_every_input_and_output():
+    from gates.nodes.dup_review import DuplicateReview
+
+    req = DuplicateReview.INPUT_TYPES()["required"]
+    assert list(req) == ["folder", "threshold", "output", "depth"]
+    assert all(spec[1].get("tooltip") for spec in req.values())
+    assert req["threshold"][1]["default"] == dup_groups.DEFAULT_THRESHOLD
+    assert DuplicateReview.RETURN_NAMES == ("summary", "reject_folder")
+    assert len(DuplicateReview.OUTPUT_TOOLTIPS) == 2 and all(DuplicateReview.OUTPUT_TOOLTIPS)
+
+
+def test_a_group_over_nine_images_is_reviewed_in_even_parts():
+    from gates.nodes.dup_review import parts
+
+    assert parts(list(range(9))) == [list(range(9))]
+    assert parts(list(range(10))) == [list(range(5)), list(range(5, 10))]
+    assert [len(p) for p in parts(list(range(19)))] == [6, 7, 6]
