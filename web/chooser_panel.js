@@ -35,6 +35,9 @@ const CSS = `${panelCss(P)}
 .${P}num{top:3px;left:3px;background:rgba(0,0,0,.7)}
 .${P}badge{bottom:3px;left:3px}
 .${P}maskmark{top:3px;right:3px;background:#8a2be2}
+.${P}quality{position:absolute;bottom:3px;right:3px;padding:0 3px;border-radius:3px;font-size:10px;line-height:14px;
+  color:#fff;background:rgba(0,0,0,.65);pointer-events:none;white-space:nowrap}
+.${P}quality.${P}low{background:rgba(183,28,28,.85)}
 .${P}status{opacity:.85;min-height:14px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .${P}idle{opacity:.6;text-align:center;padding:6px}
 .${BIG}{position:fixed;inset:0;z-index:10000;background:rgba(0,0,0,.85);display:flex;align-items:center;
@@ -47,7 +50,7 @@ export const CLASSES = {
   panel: `${P}panel`, route: `${P}route`, drop: `${P}drop`, all: `${P}all`, none: `${P}none`,
   invert: `${P}invert`, mask: `${P}mask`, done: `${P}done`, stop: `${P}stop`, grid: `${P}grid`,
   cell: `${P}cell`, selected: `${P}selected`, focus: `${P}focus`, badge: `${P}badge`, maskmark: `${P}maskmark`,
-  status: `${P}status`, big: BIG,
+  status: `${P}status`, big: BIG, quality: `${P}quality`, low: `${P}low`,
 };
 
 function ensureStyle() {
@@ -166,6 +169,7 @@ export class ChooserPanel {
         el("span", { className: `${P}num`, textContent: String(i) }),
         el("span", { className: CLASSES.badge }),
         el("span", { className: CLASSES.maskmark, textContent: "mask" }),
+        ...this.qualityBadge(i),
       ]);
       cell.dataset.index = String(i);
       cell.addEventListener("click", (ev) => this.click(i, ev));
@@ -199,6 +203,21 @@ export class ChooserPanel {
   thumb(i) {
     const t = this.pause.thumbs;
     return { ...t, filename: String(t.filename).replace("{index}", String(i)) };
+  }
+
+  /** The image's sharpness and clipped share (gates/core/quality.py, from its thumbnail), as one small
+   * badge; red when soft (< 50), over 5 % clipped or smaller than the smallest training bucket.
+   * @param {number} i */
+  qualityBadge(i) {
+    const t = this.pause.thumbs ?? {};
+    const sharp = t.sharpness?.[i];
+    if (sharp == null) return [];
+    const clipped = t.clipped?.[i] ?? 0;
+    const low = sharp < 50 || clipped > 5 || !!t.small;
+    return [el("span", { className: `${CLASSES.quality}${low ? ` ${CLASSES.low}` : ""}`,
+      textContent: `${sharp} \u00b7 ${clipped}%${t.small ? " \u00b7 small" : ""}`,
+      title: `Sharpness ${sharp} (variance of the Laplacian at 256 px; blurred is low), ${clipped} % of the `
+        + `pixels clipped to black or white${t.small ? ", smaller than the smallest training bucket" : ""}` })];
   }
 
   /** @param {number} i */

@@ -38,6 +38,9 @@ const SORT_CSS = `
   background:rgba(0,0,0,.7);color:#fff;white-space:nowrap;overflow:hidden}
 .${P}decision.${P}unsaved{opacity:.6}
 .${P}decision.${P}revisited{border-color:#f5a623}
+.${P}badges{position:absolute;left:4px;top:4px;display:flex;gap:3px;flex-wrap:wrap;pointer-events:none}
+.${P}badge{font-size:10px;line-height:14px;padding:0 4px;border-radius:3px;background:rgba(0,0,0,.65);color:#fff}
+.${P}badge.${P}low{background:rgba(183,28,28,.85)}
 .${P}cullhost{position:fixed;inset:0;z-index:9000;background:#111;display:flex}
 .${P}cullhost .${P}panel{position:static!important;transform:none!important;width:100%!important;
   height:100%!important;max-width:none!important;max-height:none!important;font-size:14px;padding:10px}
@@ -59,6 +62,24 @@ export function sortOf(pause) {
   return pause?.sort ?? null;
 }
 
+const SOFT_BELOW = 50;                // sharpness under this: a red badge (the README's blur threshold)
+const CLIPPED_OVER = 0.05;            // more than 5 % of the pixels clipped: a red badge
+
+/** The badges of an image's quality signals (gates/core/quality.py; null = not measured):
+ * [[text, title, low]] @param {any} s */
+export function badgeList(s) {
+  if (!s) return [];
+  const clipped = (s.black ?? 0) + (s.white ?? 0);
+  const out = [[`sharp ${Math.round(s.sharpness)}`, "Sharpness: variance of the Laplacian at 256 px "
+    + "(blurred is low)", s.sharpness < SOFT_BELOW],
+  [`clip ${(100 * clipped).toFixed(1)}%`, `Clipped pixels: ${(100 * s.black).toFixed(1)} % black, `
+    + `${(100 * s.white).toFixed(1)} % white`, clipped > CLIPPED_OVER],
+  [`${s.width}\u00d7${s.height}`, "The file's size (upright)", false]];
+  if (s.small) out.push(["small", "Fewer pixels than the smallest training bucket of Bucket Resize's defaults: "
+    + "every bucket enlarges it", true]);
+  return out;
+}
+
 /** "5 / 8 · keep 3 · reject 1" @param {number} index @param {number} count @param {Record<string, number>} counts */
 export function progressText(index, count, counts) {
   return [`${Math.min(index, count)} / ${count}`, ...Object.entries(counts ?? {}).map(([k, v]) => `${k} ${v}`)]
@@ -71,7 +92,7 @@ function ensureStyle() {
 }
 
 /**
- * @typedef {{ file: string, preview?: any, src?: string, caption?: string, width?: number, height?: number,
+ * @typedef {{ file: string, preview?: any, src?: string, caption?: string, width?: number, height?: number, signals?: any,
  *             img?: HTMLImageElement, decoded?: boolean }} Shown
  * @typedef {{ file: string, route: number, label: string, saved: boolean, src?: string, caption?: string,
  *             item?: HTMLElement }} Decision
@@ -202,7 +223,8 @@ class SortView {
     this.img.addEventListener("click", () => this.toggleCull());
     this.note = el("div", { className: `${P}waitnote` });
     this.note.style.display = "none";
-    this.frame = el("div", { className: `${P}frame` }, [this.img, this.note]);
+    this.badges = el("div", { className: `${P}badges` });
+    this.frame = el("div", { className: `${P}frame` }, [this.img, this.note, this.badges]);
     this.strip = el("div", { className: `${P}strip` }, [this.frame]);
     const parts = [bar, this.strip];
     this.captionBox = null;
@@ -249,7 +271,7 @@ class SortView {
       this.finished = "";
       this.decided = s.index - 1;
       this.put({ file: s.file, preview: pause.previews?.[0], caption: pause.caption ?? "",
-        width: pause.width, height: pause.height });
+        width: pause.width, height: pause.height, signals: s.signals });
     }
     this.render();
   }
@@ -519,11 +541,24 @@ class SortView {
     return this.revisit ? this.revisit.file : this.screen?.file ?? null;
   }
 
+  /** The quality badges of the image on screen (its signals come with the prepared previews). */
+  drawBadges() {
+    const file = this.revisit || !this.screen ? null : this.screen.file;
+    const signals = file ? (this.screen?.signals ?? this.ahead.find((a) => a.file === file)?.signals) : null;
+    const key = file && signals ? `${file}:${signals.dhash}` : "";
+    if (this.badges.dataset.key === key) return;
+    this.badges.dataset.key = key;
+    this.badges.dataset.file = signals ? file ?? "" : "";
+    this.badges.replaceChildren(...badgeList(signals).map(([text, title, low]) =>
+      el("span", { className: `${P}badge${low ? ` ${P}low` : ""}`, textContent: text, title })));
+  }
+
   render() {
     const unsaved = this.history.filter((h) => !h.saved).length;
     this.saving.textContent = unsaved ? `saving ${unsaved}\u2026` : "all saved";
     this.panel.root.dataset.sortSaving = String(unsaved);
     this.markPrepared();
+    this.drawBadges();
     this.undoButton.disabled = !this.live || !this.history.length;
     const index = this.decided + 1;
     this.progress.textContent = progressText(index, this.count, this.counts);

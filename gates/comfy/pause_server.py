@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import folder_paths
 from server import PromptServer
 
-from ..core import heap, imaging, names
+from ..core import heap, imaging, names, quality
 from ..core.pauses import PauseHub, Stopped, TimedOut
 
 log = logging.getLogger(names.LOGGER)
@@ -123,16 +123,21 @@ def write_thumbnails(pause, image, cap: int = imaging.THUMB_LONG_SIDE) -> dict:
         frames = imaging.downscale(frames, 2 * cap).cpu()
     frames = frames.float()
 
+    full = (int(image.shape[2]), int(image.shape[1]))
+
     def one(i):
         im = imaging.thumbnail(frames[i].numpy(), cap)
         final = os.path.join(d, pattern.format(index=i))
         im.save(final + ".part", "JPEG", quality=imaging.THUMB_QUALITY)
         _publish(final + ".part", final, pause)
-        return im.size
+        return im.size, quality.from_image(im, full)        # the thumbnail is the 256 px version already
 
-    sizes = list(_thumb_pool.map(one, range(int(frames.shape[0]))))
-    w, h = sizes[0]
-    return {**file_ref(pattern, w, h), "count": len(sizes)}
+    done = list(_thumb_pool.map(one, range(int(frames.shape[0]))))
+    w, h = done[0][0]
+    sig = [s for _, s in done]
+    # the grid's quality badges, compact (a number per image) so the show event stays small
+    return {**file_ref(pattern, w, h), "count": len(done), "sharpness": [round(s.sharpness) for s in sig],
+            "clipped": [round(100 * (s.black + s.white), 1) for s in sig], "small": sig[0].small}
 
 
 def write_full_one(pause, image, index: int, on_ready=None) -> dict:

@@ -67,7 +67,7 @@ def quality_cache(folder: str) -> str:
 
 def folder_signals(folder: str, files: list) -> dict:
     """rel -> quality.Signals of ``files``, from the folder's cache (new or changed files are measured,
-    with ComfyUI's progress bar on the running node)."""
+    with ComfyUI's progress bar on the running node; Cancel stops it)."""
     bar = []
 
     def progress(done, total):
@@ -79,6 +79,11 @@ def folder_signals(folder: str, files: list) -> dict:
             bar[0].update_absolute(done, total)
         except Exception:                      # outside ComfyUI, or no node running: no bar
             pass
+        try:
+            import comfy.model_management as mm
+        except ImportError:
+            return
+        mm.throw_exception_if_processing_interrupted()      # Cancel stops a long first pass
     return quality.signals_for(folder, files, quality_cache(folder), progress=progress)
 
 
@@ -137,9 +142,10 @@ class Session:
             self.listed_key = key
         return self.files
 
-    def signals_of(self, rel: str):
+    def signals_of(self, rel: str, preview=None):
         """An image's quality signals for its badges: measured for the order or filter, else from the
-        folder's cache when the file is unchanged, else measured now (one small decode)."""
+        folder's cache when the file is unchanged, else from ``(preview image, (w, h))`` (the preview's
+        own decode: no second one), else measured now."""
         s = self.signals.get(rel)
         if s is not None:
             return s
@@ -149,7 +155,10 @@ class Session:
         path = os.path.join(self.folder, rel)
         try:
             st = os.stat(path)
-            s = hit[1] if hit is not None and hit[0] == (st.st_size, st.st_mtime_ns) else quality.measure(path)
+            if hit is not None and hit[0] == (st.st_size, st.st_mtime_ns):
+                s = hit[1]
+            else:
+                s = quality.from_image(*preview) if preview is not None else quality.measure(path)
         except (OSError, ValueError):
             return None
         self.signals[rel] = s
@@ -177,7 +186,14 @@ class Session:
         decided = len(files) - len(self.log.undecided(files))
         return {"session": self.id, "index": decided + 1, "count": len(files), "counts": self.log.counts(files),
                 "file": self.current and self.current["file"], "undo": len(self.log.order), "folder": self.folder,
-                "queued": len(self.queue), "remaining": len(frontier), "ahead": self.ahead(frontier)}
+                "queued": len(self.queue), "remaining": len(frontier), "ahead": self.ahead(frontier),
+                "signals": self.current_signals()}
+
+    def current_signals(self) -> dict | None:
+        """The quality signals of the image this prompt shows, for its badges (None when unreadable)."""
+        cur = self.current and self.current["file"]
+        sig = self.signals_of(cur) if cur else None
+        return sig.as_dict() if sig is not None else None
 
     # ---- the decisions ------------------------------------------------------------
     def flush_pending(self) -> None:
@@ -359,7 +375,7 @@ def _prepare_previews(session: Session, todo: list) -> None:
             d = pause_server.preview_dir()
             small.save(os.path.join(d, name + ".part"), "JPEG", quality=imaging.PREVIEW_QUALITY)
             os.replace(os.path.join(d, name + ".part"), os.path.join(d, name))
-            sig = session.signals_of(rel)
+            sig = session.signals_of(rel, (small, (w, h)))
             entry = {"path": os.path.join(d, name), "ref": pause_server.file_ref(name, small.width, small.height),
                      "caption": scan.read_sidecar(session.folder, rel), "width": w, "height": h,
                      "signals": sig.as_dict() if sig is not None else None}

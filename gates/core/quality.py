@@ -140,6 +140,21 @@ def measure(path: str) -> Signals:
             g, (w, h) = gray_version(im)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise ValueError(f"cannot read image {path}: {e}") from None
+    return _signals(g, w, h)
+
+
+def from_image(im: Image.Image, size: tuple | None = None) -> Signals:
+    """The signals of an image already decoded and upright (e.g. a sort's preview), by the same 256 px
+    recipe; ``size`` = the upright file's (width, height) when ``im`` is a smaller copy. A preview
+    drafted at another scale than ``measure`` drafts gives numbers a few percent apart, so these are
+    for display and never go into the cache."""
+    g = _gray(im)
+    g = g.resize(_scaled(*g.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    w, h = size or im.size
+    return _signals(np.asarray(g, dtype=np.float32), int(w), int(h))
+
+
+def _signals(g: np.ndarray, w: int, h: int) -> Signals:
     n = g.size or 1
     # rounded as the cache keeps them, so a cached value equals a measured one
     return Signals(round(sharpness_of(g), 3), round(int(np.count_nonzero(g <= BLACK_LEVEL)) / n, 6),
@@ -232,7 +247,7 @@ def _measure_many(paths: list) -> list:
     for p in paths:
         try:
             out.append(measure(p))
-        except ValueError:
+        except Exception:             # whatever a broken file raises: it has no signals, the rest go on
             out.append(None)
     return out
 
@@ -244,7 +259,8 @@ def signals_for(root: str, rels, cache_path: str | None, workers: int = 2, progr
     measured (in ``workers`` processes when there are many) and the cache is rewritten atomically.
     Cache entries of other files that are still there unchanged are kept (another depth of the same
     folder); the cache is rewritten only when something was measured.
-    ``progress(done, total)`` is called now and then during measuring. ``cache_path`` None: no cache.
+    ``progress(done, total)`` is called now and then during measuring, from the caller's thread; an
+    exception it raises (a cancelled run) stops the measuring. ``cache_path`` None: no cache.
     """
     rels = list(rels)
     cached = read_cache(cache_path) if cache_path else {}
@@ -320,8 +336,11 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
 
     def serve():
         try:
-            proc = subprocess.Popen([sys.executable, "-P", "-c", _WORKER, os.path.abspath(__file__)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            # -P (3.11+) and a neutral working folder: nothing of the host's folder shadows numpy or PIL
+            flags = ["-P"] if sys.version_info >= (3, 11) else []
+            proc = subprocess.Popen([sys.executable, *flags, "-c", _WORKER, os.path.abspath(__file__)],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                    cwd=tempfile.gettempdir())
         except OSError:
             return
         try:
@@ -361,12 +380,22 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
     for t in threads:
         t.start()
     reported = 0
-    for t in threads:                 # progress from the caller's thread (ComfyUI's bar wants the node's)
-        while t.is_alive():
-            t.join(0.25)
-            if progress and counter[0] != reported:
-                reported = counter[0]
-                progress(reported, len(paths))
+    try:
+        for t in threads:             # progress from the caller's thread (ComfyUI's bar wants the node's)
+            alive = True
+            while alive:
+                t.join(0.25)
+                alive = t.is_alive()
+                if progress and counter[0] != reported:
+                    reported = counter[0]
+                    progress(reported, len(paths))
+    except BaseException:             # progress raised (the run was cancelled): hand out no more work
+        while True:
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                break
+        raise
     left = [i for i, d in enumerate(done) if not d]
     if left and not fallback:
         raise RuntimeError(f"the measuring workers left {len(left)} of {len(paths)} images")

@@ -50,6 +50,7 @@ def test_grid_shows_the_batch_and_outputs_come_in_threes(server, api, new_page, 
     panel = ChooserPanel(page)
     cells = panel.cells()
     assert [c["index"] for c in cells] == list(range(6)) and all(c["thumb"] == 64 for c in cells)
+    assert all(c["quality"] == "0 \u00b7 0% \u00b7 small" and c["quality_low"] for c in cells), cells   # flat, small
     assert panel.buttons() == ["keep", "fix", "later", "Drop", "Select all", "None", "Invert", "Edit mask",
                                "Done", "Stop"]
     assert "6 images" in panel.status_text()

@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+from PIL import Image, ImageOps
 
 from gates.comfy.sort_session import LOG_SUBFOLDER
 from gates.core import sort_log
@@ -78,6 +79,12 @@ def test_one_run_six_keys_progress_undo_stop_and_resume(server, api, new_page):
     routes = [1, 2, 3, 1, 2, 3]
     for i, route in enumerate(routes):
         panel.wait_shown(ORDER[i])                            # a person presses once they see the image
+        if i < 2:                                             # the gate's quality badges follow the image
+            badges = panel.wait_badges(ORDER[i])
+            with Image.open(os.path.join(SAMPLE, ORDER[i])) as im:
+                size = "{}\u00d7{}".format(*ImageOps.exif_transpose(im).size)
+            assert badges["texts"][0].startswith("sharp ") and badges["texts"][1].endswith("%"), badges
+            assert badges["texts"][2] == size and badges["texts"][3:] == ["small"] == badges["low"][-1:], badges
         page.page.keyboard.press(str(route))
         panel.wait_progress(f"{i + 2} / 8")                   # the next image, without another Run
     assert panel.progress_text().startswith("7 / 8")

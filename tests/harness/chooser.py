@@ -105,13 +105,16 @@ class ChooserPanel:
             "(sel) => ![...document.querySelectorAll(sel)].some(c => c.offsetParent)", arg=self.cell, timeout=timeout)
 
     def cells(self) -> list:
-        """Per cell: index, route ("" = unassigned), selected, focused, masked, badge text, thumbnail width."""
+        """Per cell: index, route ("" = unassigned), selected, focused, masked, badge text, quality badge text
+        and whether it is red, thumbnail width."""
         return self.page.js(
             f"""() => [...document.querySelectorAll('{self.cell}')].filter(c => c.offsetParent).map(c => ({{
                 index: Number(c.dataset.index), route: c.dataset.route,
                 selected: c.classList.contains('{P}selected'), focus: c.classList.contains('{P}focus'),
                 masked: c.querySelector('.{P}maskmark').style.display !== 'none',
                 badge: c.querySelector('.{P}badge').textContent,
+                quality: c.querySelector('.{P}quality')?.textContent ?? null,
+                quality_low: !!c.querySelector('.{P}quality.{P}low'),
                 thumb: c.querySelector('img').naturalWidth }}))""")
 
     def wait_masked(self, index, timeout=30000):

@@ -348,6 +348,21 @@ class SortPanel(GatePanel):
             f"(n) => Number(document.querySelector('{self.sort_view}')?.dataset.sortPrepared ?? 0) >= n",
             arg=n, timeout=timeout)
 
+    badges = f"{PANEL} .{P}badges"
+
+    def wait_badges(self, file, timeout=30000) -> dict:
+        """Wait until the quality badges on the gate are ``file``'s; {"texts": [...], "low": [...]}."""
+        try:
+            self.page.page.wait_for_function(
+                f"(f) => document.querySelector('{self.badges}')?.dataset.file === f", arg=file, timeout=timeout)
+        except Exception as e:
+            state = self.page.js(f"() => {{ const b = document.querySelector('{self.badges}');"
+                                 " return b ? JSON.stringify({...b.dataset, html: b.outerHTML}) : 'no badges'; }")
+            raise AssertionError(f"no badges for {file}: {state}") from e
+        return self.page.js(f"() => {{ const b = [...document.querySelectorAll('{self.badges} .{P}badge')];"
+                            " return { texts: b.map(x => x.textContent),"
+                            f" low: b.filter(x => x.classList.contains('{P}low')).map(x => x.textContent) }}; }}")
+
     def saving(self) -> int:
         return int(self.page.js(f"() => document.querySelector('{self.sort_view}')?.dataset.sortSaving ?? '0'"))
 

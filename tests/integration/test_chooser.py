@@ -57,6 +57,8 @@ def test_decisions_route_each_image_with_its_mask_and_indices(comfy, client):
     show = client.wait_gate(cg.gate.id)
     assert (show["kind"], show["count"], show["routes"], show["default_route"]) == ("choose", 6, 3, 0)
     assert show["labels"] == ["keep", "fix", "later"]
+    t = show["thumbs"]                     # quality badges from the thumbnails: flat colours, mid-gray, 40x24
+    assert (t["sharpness"], t["clipped"], t["small"]) == ([0] * 6, [0.0] * 6, True)
     # thumbnails are files, one ref template for the batch; each one is that image, small
     for i in range(6):
         im = view(client, thumb_ref(show, i))

@@ -10,7 +10,8 @@ import uuid
 import numpy as np
 from PIL import Image
 
-from gates.core import buckets
+from gates.comfy.sort_session import LOG_SUBFOLDER
+from gates.core import buckets, quality
 from harness.comfy import REPO
 
 SAMPLE = os.path.join(REPO, "example_data", "sample_dataset")
@@ -143,7 +144,11 @@ def test_dataset_summary_of_a_sorted_sample_dataset(comfy, client):
         f"{r}/{f}" for r in want for f in os.listdir(os.path.join(root, r))
         if f.lower().endswith(IMAGE_EXTS) and not f.endswith(".mask.png")
         and min(Image.open(os.path.join(root, r, f)).size) < 512)
+    assert sum(s["sharpness_hist"].values()) == 8 and len(s["least_sharp"]) == 8      # quality is on by default
+    assert [v for _, v in s["least_sharp"]] == sorted(v for _, v in s["least_sharp"])
+    assert os.path.exists(os.path.join(comfy.folder("output"), LOG_SUBFOLDER, quality.cache_name(root)))
     text = out["text"][0]
+    assert "the 8 least sharp:" in text
     for route, c in want.items():
         assert any(line.split() == [route, str(c["images"]), str(c["captions"]), str(c["masks"])]
                    for line in text.splitlines())
@@ -169,7 +174,7 @@ def test_dataset_summary_reads_ten_thousand_headers_within_five_seconds(comfy, c
     for dup in ("off", "exact"):
         p = {}
         node = add(p, "DatasetSummary", folder=str(root), depth=0, relative_to="output", min_size=16,
-                   duplicates=dup)
+                   duplicates=dup, quality="off")
         t = time.perf_counter()
         end, hist = run(client, p)
         times[dup] = time.perf_counter() - t

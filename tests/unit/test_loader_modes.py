@@ -79,3 +79,16 @@ def test_an_image_decoded_ahead_is_small_and_expands_to_the_same_arrays(mode):
     got = expand_arrays(rgb, mask)
     assert all(g.dtype == np.float32 and np.array_equal(g, w) for g, w in zip(got, want))
     assert np.array_equal(got[0], np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0) or mode == "I;16"
+
+
+def test_order_is_appended_after_filter_with_a_tooltip_and_counts_in_is_changed():
+    from gates.core.quality import ORDERS
+    from gates.nodes.loader import FolderImageLoader
+
+    inputs = FolderImageLoader.INPUT_TYPES()
+    assert list(inputs["optional"]) == ["mode", "filter", "order"]
+    choices, opts = inputs["optional"]["order"]
+    assert list(choices) == list(ORDERS) == ["name", "sharpness", "exposure", "size"]
+    assert opts["default"] == "name" and "least sharp first" in opts["tooltip"]
+    a = FolderImageLoader.IS_CHANGED("", 0, 0, "index", "", "name")
+    assert a != FolderImageLoader.IS_CHANGED("", 0, 0, "index", "", "sharpness")

@@ -214,3 +214,23 @@ def test_order_files_puts_the_worst_first_ties_in_natural_order():
     assert quality.order_files(files, sig, "size") == ["c", "a", "d", "b", "broken"]
     with pytest.raises(ValueError, match="order must be one of name, sharpness, exposure, size"):
         quality.order_files(files, sig, "blur")
+
+
+def test_signals_from_a_preview_are_close_to_the_files(tmp_path):
+    src = photo(2400, 1600, seed=11)
+    p = save(src, tmp_path / "big.jpg", quality=92)
+    exact = quality.measure(p)
+    preview = src.resize((1024, 683), Image.BILINEAR, reducing_gap=2.0)
+    near = quality.from_image(preview, (2400, 1600))
+    assert (near.width, near.height, near.small) == (exact.width, exact.height, exact.small)
+    assert abs(near.sharpness - exact.sharpness) < 0.15 * exact.sharpness, (near, exact)
+    assert bin(near.dhash ^ exact.dhash).count("1") <= 4
+
+
+def test_a_progress_that_raises_stops_the_workers(tmp_path):
+    paths = [save(photo(64, 64, seed=i), tmp_path / f"{i}.png") for i in range(200)]
+
+    def cancel(done, total):
+        raise KeyboardInterrupt("cancelled")
+    with pytest.raises(KeyboardInterrupt):
+        quality._pool_run(paths, 2, cancel)
