@@ -10,6 +10,7 @@ from .gates.nodes import (
     chooser,
     dataset_export,
     dataset_summary,
+    dup_review,
     gate,
     loader,
     pool_nodes,
@@ -19,7 +20,7 @@ from .gates.nodes import (
 )
 
 NODE_MODULES = (gate, chooser, text_gate, loader, saver, bucket_resize, sidecar_nodes, dataset_summary,
-                dataset_export, pool_nodes, caption_batch_edit)
+                dataset_export, pool_nodes, caption_batch_edit, dup_review)
 NODE_CLASS_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_CLASS_MAPPINGS.items()}
 NODE_DISPLAY_NAME_MAPPINGS = {k: v for m in NODE_MODULES for k, v in m.NODE_DISPLAY_NAME_MAPPINGS.items()}
 WEB_DIRECTORY = "./web"

@@ -60,6 +60,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)                   # sort_pace & co, also when this file is imported (tests/unit)
 
 import chooser_batch  # noqa: E402  (bench/chooser_batch.py: the Image Chooser Gate on 16 and 64 images)
+import dup_grouping  # noqa: E402  (bench/dup_grouping.py: the Duplicate Review's grouping of 10,000 images)
 import quality_signals  # noqa: E402  (bench/quality_signals.py: quality signals of 10,000 images)
 import sort_pace  # noqa: E402  (bench/sort_pace.py: a folder sort at a person's pace, in a real browser)
 
@@ -381,6 +382,8 @@ def table(res) -> str:
         lines += sort_pace.rows(res["sort_flow"])
     if res.get("chooser"):
         lines += [""] + chooser_batch.rows(res["chooser"])
+    if res.get("grouping"):
+        lines += [""] + dup_grouping.rows(res["grouping"])
     if res.get("quality"):
         lines += [""] + quality_signals.rows(res["quality"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
@@ -411,6 +414,8 @@ def goals(res) -> dict:
         out.update(sort_pace.goals(res["sort_flow"]))
     if res.get("chooser"):
         out.update(chooser_batch.goals(res["chooser"]))
+    if res.get("grouping"):
+        out.update(dup_grouping.goals(res["grouping"]))
     if res.get("quality"):
         out.update(quality_signals.goals(res["quality"]))
     return out
@@ -449,6 +454,10 @@ def main():
                     help="Image Chooser Gate rows: batch sizes of 1024² images ('' = none)")
     ap.add_argument("--chooser-only", action="store_true",
                     help="only the Image Chooser Gate rows, on a server of their own; printed, nothing written")
+    ap.add_argument("--grouping-images", type=int, default=10_000,
+                    help="Duplicate Review: images grouped by their (synthetic) hashes (0: skip)")
+    ap.add_argument("--grouping-only", action="store_true",
+                    help="only the grouping row (no server, a few seconds); printed, nothing written")
     ap.add_argument("--quality-images", type=int, default=10_000,
                     help="images of the quality-signal rows (0: skip them)")
     ap.add_argument("--quality-only", action="store_true",
@@ -459,6 +468,8 @@ def main():
     batches = [int(b) for b in args.chooser_batches.split(",") if b.strip()]
     if args.chooser_only:
         return chooser_batch.only(batches, args.n)
+    if args.grouping_only:
+        return dup_grouping.only(args.grouping_images)
     if args.quality_only:
         return quality_signals.only(args.quality_images)
     sort_sets = [x.strip() for x in args.sort_sets.split(",") if x.strip()]
@@ -513,6 +524,8 @@ def main():
         if batches:
             res["chooser"] = chooser_batch.measure(c, chooser_batch.test_image(srv), batches, args.n)
         c.close()
+    if args.grouping_images:
+        res["grouping"] = dup_grouping.measure(args.grouping_images)
     if args.sort_images:                       # its own server: nothing of the baseline pack loaded
         res["sort_flow"] = sort_rows()
     if args.quality_images:                    # no server: the pack's own code on this machine's cores

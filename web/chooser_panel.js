@@ -4,7 +4,7 @@
 // Done and Stop. Pure DOM and selection state; chooser_gate.js wires the actions.
 
 import { CSS_PREFIX } from "./names.js";
-import { showStatus } from "./panel_parts.js";
+import { panelCss, showStatus } from "./panel_parts.js";
 import { el } from "./util.js";
 
 const P = `${CSS_PREFIX}ch-`;
@@ -19,15 +19,7 @@ export const ROUTE_COLORS = ["#2f9e5b", "#d9822b", "#3b7dd8", "#b04fc4", "#c2a72
   "#23a6a6", "#d6455d", "#7a8c2f", "#9a6a44", "#6b6bd6"];
 const DROP_COLOR = "#666";
 
-const CSS = `
-.${P}panel{display:flex;flex-direction:column;gap:4px;padding:4px;box-sizing:border-box;width:100%;height:100%;
-  font:12px sans-serif;color:var(--input-text,#ddd);overflow:hidden}
-.${P}panel.${P}waiting{outline:2px solid #f5a623;border-radius:6px}
-.${P}bar{display:flex;flex-wrap:wrap;gap:3px}
-.${P}bar button{flex:1 1 auto;padding:4px 6px;border-radius:5px;border:1px solid #666;cursor:pointer;
-  background:var(--comfy-input-bg,#333);color:inherit;font:inherit}
-.${P}bar button:hover{filter:brightness(1.3)}
-.${P}bar button:disabled{opacity:.5;cursor:default}
+const CSS = `${panelCss(P)}
 .${P}route{border-left-width:6px!important}
 .${P}done{border-color:#4a8!important;font-weight:bold!important}
 .${P}stop{border-color:#c44!important}

@@ -49,3 +49,20 @@ export function showStatus(panel, text, again) {
   if (panel.message) t = `${panel.message} \u00b7 ${t}`;
   panel.status.textContent = t;
 }
+
+/**
+ * The CSS every grid-like panel shares (the chooser, the duplicate review): the panel box, its
+ * waiting outline and the button bars. `P` is the panel's class prefix. @param {string} P
+ */
+export function panelCss(P) {
+  return `
+.${P}panel{display:flex;flex-direction:column;gap:4px;padding:4px;box-sizing:border-box;width:100%;height:100%;
+  font:12px sans-serif;color:var(--input-text,#ddd);overflow:hidden}
+.${P}panel.${P}waiting{outline:2px solid #f5a623;border-radius:6px}
+.${P}bar{display:flex;flex-wrap:wrap;gap:3px}
+.${P}bar button{flex:1 1 auto;padding:4px 6px;border-radius:5px;border:1px solid #666;cursor:pointer;
+  background:var(--comfy-input-bg,#333);color:inherit;font:inherit}
+.${P}bar button:hover{filter:brightness(1.3)}
+.${P}bar button:disabled{opacity:.5;cursor:default}
+`;
+}

@@ -17,7 +17,8 @@ one gray version whose long side is ``SIDE`` (256) pixels, whatever the file's s
   every bucket would enlarge it.
 * ``dhash``: a 64-bit difference hash of the upright gray version (9x8 thumbnail:
   is each pixel brighter than its right neighbour); near-duplicates differ in a
-  few bits.
+  few bits. ``dhash_centre``: the same of its centre (the middle ``CENTRE`` of each
+  side), so that a slightly cropped copy still matches (see ``dup_groups``).
 
 ``signals_for`` keeps the signals of a folder in a cache file keyed by each file's
 (size, mtime_ns), so an unchanged folder is read back without a decode and a
@@ -34,12 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+CENTRE = 0.8                  # dhash_centre covers the middle 80 % of each side (gates/core/dup_groups.py)
 SIDE = 256                    # long side of the gray version every signal is measured on
 BLACK_LEVEL = 2               # a gray level <= this is clipped black
 WHITE_LEVEL = 253             # a gray level >= this is clipped white
 BUCKET_RESOLUTION, BUCKET_DIVISIBLE = 1280, 64    # Bucket Resize's defaults (a unit test keeps them equal)
 SMALLEST_BUCKET_AREA = 12864 * 64                 # min w*h of buckets.generate(1280, 64) (checked by a test)
-CACHE_VERSION = 1             # bump when a signal's definition changes: old caches are then ignored
+CACHE_VERSION = 2             # bump when a signal's definition changes: old caches are then ignored
 POOL_MIN_FILES = 64           # below this, measuring in this process is quicker than starting workers
 _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
               4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
@@ -56,6 +58,7 @@ class Signals:
     height: int
     small: bool               # fewer pixels than the smallest default training bucket
     dhash: int                # 64-bit difference hash of the upright image
+    dhash_centre: int = 0     # the same of its centre (CENTRE of each side): near-duplicates that are crops
 
     @property
     def clipped(self) -> float:
@@ -123,6 +126,13 @@ def dhash_of(g: np.ndarray) -> int:
     return int(np.packbits(bits).view(">u8")[0])
 
 
+def centre_of(g: np.ndarray) -> np.ndarray:
+    """The middle CENTRE of each side of a gray array."""
+    h, w = g.shape
+    my, mx = round(h * (1 - CENTRE) / 2), round(w * (1 - CENTRE) / 2)
+    return g[my:max(my + 1, h - my), mx:max(mx + 1, w - mx)]
+
+
 def measure(path: str) -> Signals:
     """Every signal of one image file, from one decode. A ValueError naming the path for an unreadable file."""
     try:
@@ -148,7 +158,8 @@ def _signals(g: np.ndarray, w: int, h: int) -> Signals:
     n = g.size or 1
     # rounded as the cache keeps them, so a cached value equals a measured one
     return Signals(round(sharpness_of(g), 3), round(int(np.count_nonzero(g <= BLACK_LEVEL)) / n, 6),
-                   round(int(np.count_nonzero(g >= WHITE_LEVEL)) / n, 6), int(w), int(h), is_small(w, h), dhash_of(g))
+                   round(int(np.count_nonzero(g >= WHITE_LEVEL)) / n, 6), int(w), int(h), is_small(w, h), dhash_of(g),
+                   dhash_of(centre_of(g)))
 
 
 def dhash(path: str) -> int:
@@ -189,13 +200,14 @@ def _fingerprint(path: str) -> tuple | None:
 
 
 def _to_row(fp: tuple, s: Signals) -> list:
-    return [fp[0], fp[1], s.sharpness, s.black, s.white, s.width, s.height, f"{s.dhash:016x}"]
+    return [fp[0], fp[1], s.sharpness, s.black, s.white, s.width, s.height, f"{s.dhash:016x}",
+            f"{s.dhash_centre:016x}"]
 
 
 def _from_row(row: list) -> tuple:
-    size, mtime, sharp, black, white, w, h, dh = row
+    size, mtime, sharp, black, white, w, h, dh, dc = row
     return (int(size), int(mtime)), Signals(float(sharp), float(black), float(white), int(w), int(h),
-                                             is_small(int(w), int(h)), int(dh, 16))
+                                             is_small(int(w), int(h)), int(dh, 16), int(dc, 16))
 
 
 def read_cache(cache_path: str) -> dict:
@@ -347,9 +359,9 @@ def _pool_run(paths: list, workers: int, progress, fallback: bool = True) -> lis
                     break
                 for k, row in enumerate(json.loads(line)):
                     if row is not None:
-                        sharp, black, white, w, h, dh = row
+                        sharp, black, white, w, h, dh, dc = row
                         results[i + k] = Signals(float(sharp), float(black), float(white), int(w), int(h),
-                                                 is_small(int(w), int(h)), int(dh, 16))
+                                                 is_small(int(w), int(h)), int(dh, 16), int(dc, 16))
                     done[i + k] = True
                 with lock:
                     counter[0] += len(part)

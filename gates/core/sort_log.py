@@ -73,6 +73,29 @@ def _ends_with_newline(path: str) -> bool:
         return f.read(1) == b"\n"
 
 
+def _line(entry: dict) -> bytes:
+    return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def append_line(path: str, entry: dict, header: dict) -> None:
+    """Append ``entry`` as one JSON line (``header`` first when the log is new): one ``write`` of whole
+    lines and an fsync, so a process killed mid-write leaves at most a torn last line."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    new = not os.path.exists(path)
+    data = b""
+    if not new and not _ends_with_newline(path):
+        data += b"\n"                     # end a torn line of a killed process: it stays unreadable alone
+    if new:
+        data += _line({**header, "time": time.time()})
+    data += _line(entry)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class SortLog:
     """The decisions of one folder, replayed from its log file."""
 
@@ -129,26 +152,9 @@ class SortLog:
 
     # ---- writing -------------------------------------------------------------------
     def _append(self, entry: dict) -> dict:
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        new = not os.path.exists(self.path)
-        data = b""
-        if not new and not _ends_with_newline(self.path):
-            data += b"\n"                 # end a torn line of a killed process: it stays unreadable alone
-        if new:
-            data += self._line({"type": "sort", "folder": self.folder, "version": LOG_VERSION, "time": time.time()})
-        data += self._line(entry)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(fd, data)            # one write of whole lines: a kill leaves at most a torn last line
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_line(self.path, entry, {"type": "sort", "folder": self.folder, "version": LOG_VERSION})
         self._apply(entry)
         return entry
-
-    @staticmethod
-    def _line(entry: dict) -> bytes:
-        return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
     def record(self, rel: str, fp: str, route: int, label: str, files: list, mask: bool = False,
                caption_changed: bool = False, crop: dict | None = None, bucket: str | None = None) -> dict:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageOps
 
-from . import buckets, quality, scan, tags
+from . import buckets, dup_groups, quality, scan, tags
 
 MASK_SUFFIX = scan.MASK_SUFFIX        # what Save Image To Folder writes beside an image
 CAPTION_EXT = ".txt"
@@ -116,13 +116,6 @@ def exact_duplicates(root: str, items: list) -> list:
 dhash = quality.dhash                 # ONE difference hash for the pack: gates/core/quality.py
 
 
-def _popcount(x: np.ndarray) -> np.ndarray:
-    if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(x)
-    table = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-    return table[x.view(np.uint8).reshape(x.shape + (8,))].sum(axis=-1)
-
-
 def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = (), signals=None) -> list:
     """Groups of images whose dHashes differ in at most ``threshold`` bits, minus exact-only groups.
 
@@ -137,27 +130,9 @@ def near_duplicates(root: str, items: list, threshold: int = 6, exact: list = ()
                 rels.append(it.rel)
             except Exception:
                 pass
-    n = len(rels)
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    h = np.array(hashes, dtype=np.uint64)
-    for start in range(0, n, 512):                 # n² bit counts, 512 rows at a time
-        d = _popcount(h[start:start + 512, None] ^ h[None, :])
-        for a, b in zip(*np.nonzero(d <= threshold)):
-            i, j = start + int(a), int(b)
-            if i < j:
-                parent[find(i)] = find(j)
-    comps = defaultdict(list)
-    for i in range(n):
-        comps[find(i)].append(rels[i])
+    comps = [[rels[i] for i in g] for g in dup_groups.group(np.array(hashes, dtype=np.uint64), threshold)]
     exact_sets = [set(g) for g in exact]
-    groups = [sorted(g, key=scan.natural_key) for g in comps.values()
+    groups = [sorted(g, key=scan.natural_key) for g in comps
               if len(g) > 1 and not any(set(g) <= s for s in exact_sets)]
     return sorted(groups, key=lambda g: scan.natural_key(g[0]))
 
