@@ -31,6 +31,10 @@ three image sets, and the older sort rows (bench/sort_flow.py). ``--sort-only`` 
 
     .venv/bin/python bench/run.py --sort-only --sort-images 10 --sort-sets jpg1024 --sort-legacy off
 
+And, on a server of its own, captions as tags at 10,000 captions (bench/caption_tags.py): the caption
+box's autocomplete over HTTP as the page asks (goal: median <= 50 ms) and Caption Batch Edit rewriting
+every caption (goal <= 5 s). ``--tags-only`` runs just those rows (printed, nothing written).
+
 Writes ``bench/results/<date>.json`` and ``bench/results/<date>.md`` and prints the table.
 With ``--readme`` the README's performance section is replaced by that table.
 """
@@ -54,6 +58,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)                   # sort_pace & co, also when this file is imported (tests/unit)
 
+import caption_tags  # noqa: E402  (bench/caption_tags.py: autocomplete and Caption Batch Edit at 10,000 captions)
 import chooser_batch  # noqa: E402  (bench/chooser_batch.py: the Image Chooser Gate on 16 and 64 images)
 import sort_pace  # noqa: E402  (bench/sort_pace.py: a folder sort at a person's pace, in a real browser)
 
@@ -375,6 +380,8 @@ def table(res) -> str:
         lines += sort_pace.rows(res["sort_flow"])
     if res.get("chooser"):
         lines += [""] + chooser_batch.rows(res["chooser"])
+    if res.get("caption_tags"):
+        lines += [""] + caption_tags.rows(res["caption_tags"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     if res.get("wall_s"):
         lines += ["", f"Wall time of this `make bench`: {res['wall_s'] / 60:.1f} min."]
@@ -403,6 +410,8 @@ def goals(res) -> dict:
         out.update(sort_pace.goals(res["sort_flow"]))
     if res.get("chooser"):
         out.update(chooser_batch.goals(res["chooser"]))
+    if res.get("caption_tags"):
+        out.update(caption_tags.goals(res["caption_tags"]))
     return out
 
 
@@ -439,12 +448,18 @@ def main():
                     help="Image Chooser Gate rows: batch sizes of 1024² images ('' = none)")
     ap.add_argument("--chooser-only", action="store_true",
                     help="only the Image Chooser Gate rows, on a server of their own; printed, nothing written")
+    ap.add_argument("--tags-captions", type=int, default=10_000,
+                    help="captions in the folder of the caption rows (autocomplete, Caption Batch Edit; 0: skip)")
+    ap.add_argument("--tags-only", action="store_true",
+                    help="only the caption rows, on a server of their own; printed, nothing written")
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
     args = ap.parse_args()
     batches = [int(b) for b in args.chooser_batches.split(",") if b.strip()]
     if args.chooser_only:
         return chooser_batch.only(batches, args.n)
+    if args.tags_only:
+        return caption_tags.only(args.tags_captions)
     sort_sets = [x.strip() for x in args.sort_sets.split(",") if x.strip()]
     unknown = [x for x in sort_sets if x not in sort_pace.SETS]
     if unknown:
@@ -499,6 +514,8 @@ def main():
         c.close()
     if args.sort_images:                       # its own server: nothing of the baseline pack loaded
         res["sort_flow"] = sort_rows()
+    if args.tags_captions:                     # its own server too
+        res["caption_tags"] = caption_tags.measure(args.tags_captions)
     res["goals"] = goals(res)
     res["load_end"] = os.getloadavg()[0]
     res["wall_s"] = round(time.time() - t_start, 1)
