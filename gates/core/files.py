@@ -199,95 +199,68 @@ def sync_filesystems(folders) -> None:
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def _chunks(items: list, n: int) -> list:
-    return [items[i::n] for i in range(n) if items[i::n]]
+BATCH = 500
 
 
-def _each(fn, items: list, workers: int) -> None:
-    """``fn(item)`` for every item, in ``workers`` threads, each looping over its own share (a task per
-    item would cost more in the pool than the os calls it runs). The first exception stops every
-    thread at its next item, and is raised."""
-    if workers <= 1 or len(items) < 64:
-        for it in items:
-            fn(it)
-        return
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+def atomic_write_many(changes: list, batch: int = BATCH) -> None:
+    """``[(path, bytes or None)]``: write each file (None: remove it), each atomically, ``batch`` at a time.
 
-    failed = threading.Event()
-
-    def loop(share):
-        for it in share:
-            if failed.is_set():
-                return
-            try:
-                fn(it)
-            except BaseException:
-                failed.set()
-                raise
-    with ThreadPoolExecutor(workers) as ex:
-        for f in [ex.submit(loop, share) for share in _chunks(items, workers)]:
-            f.result()
-
-
-def atomic_write_many(changes: list, workers: int = 4) -> None:
-    """``[(path, bytes or None)]``: write each file (None: remove it), each atomically, all in one batch.
-
-    In this order, so that a crash at any moment leaves each file its old or its new bytes:
+    For each batch, in this order, so that a crash at any moment leaves each file its old or its new bytes:
 
     1. every new content goes to a temp file beside its target (``.dsg-<pid>-...part``, as ``atomic_write``);
     2. one ``sync_filesystems`` puts the data of all of them on disk;
-    3. each temp file is renamed over its target (``os.replace``), each removal is done;
-    4. each folder touched is fsynced: when this returns, every change is on disk.
+    3. each temp file is renamed over its target (``os.replace``), each removal is done.
+
+    Then each folder touched is fsynced: when this returns, every change is on disk.
 
     A target's new bytes are on disk before its rename, so after a crash in 3 it holds the old or the new
-    bytes, never an empty or partial file (the batch counts on no filesystem heuristic such as ext4's
-    ``auto_da_alloc``, which also makes each rename over a file with unwritten data start writing it: 10,000
-    of those took seconds). A crash before 3 leaves every target as it was and temp files that
-    ``sweep_stale_temps`` removes. The os calls release the GIL, so steps 1 and 3 run in ``workers``
-    threads. An exception (a full disk, a folder that went away) removes the temp files not yet renamed,
-    then is raised: the targets renamed before it hold their new bytes.
+    bytes, never an empty or partial file. This counts on no filesystem heuristic such as ext4's
+    ``auto_da_alloc``, which makes each rename over a file whose data is not yet written start writing
+    it (a write per rename: seconds for 10,000). A crash before 3 leaves the batch's targets as they
+    were and temp files that ``sweep_stale_temps`` removes. Why batches rather than all files at once:
+    each batch's renames free the inodes of the files they replace, which the next batch's temp files
+    take again; creating 10,000 files first needs 10,000 free inodes at once, and on an ext4 without a
+    journal each create then scans past every inode freed in the last minutes (its ``recently_deleted``),
+    seconds on a busy disk. One sync per 500 files costs far less than an fsync each (a flush each).
+    An exception (a full disk, a folder that went away) removes the temp files not yet renamed, then is
+    raised: the targets renamed before it hold their new bytes.
     """
     per_file_sync = not hasattr(os, "sync")          # Windows: fsync each temp file instead of step 2
     run = f"{os.getpid()}-{os.urandom(4).hex()}"
-    writes = [(i, p, d) for i, (p, d) in enumerate(changes) if d is not None]
     folders = sorted({os.path.dirname(p) or "." for p, _d in changes})
     for folder in folders:
         _sweep_now_and_then(folder)
-    temps: dict = {}
-
-    def write(item):
-        i, path, data = item
-        tmp = os.path.join(os.path.dirname(path) or ".", f"{TEMP_PREFIX}{run}-{i}{TEMP_SUFFIX}")
-        fd = os.open(tmp, _FLAGS, 0o666)          # the mode the umask leaves, as atomic_write's fchmod
-        temps[i] = tmp
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            if per_file_sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def put(item):
-        i, path, data = item
-        if data is None:
-            try:
-                os.remove(path)
-            except FileNotFoundError:
-                pass
-        else:
-            os.replace(temps[i], path)
-            del temps[i]
-
+    temps: list = []
     try:
-        _each(write, writes, workers)
-        if not per_file_sync:
-            sync_filesystems(folders)
-        _each(put, [(i, p, d) for i, (p, d) in enumerate(changes)], workers)
+        for start in range(0, len(changes), max(1, batch)):
+            part = changes[start:start + max(1, batch)]
+            for i, (path, data) in enumerate(part, start):
+                if data is None:
+                    continue
+                tmp = os.path.join(os.path.dirname(path) or ".", f"{TEMP_PREFIX}{run}-{i}{TEMP_SUFFIX}")
+                fd = os.open(tmp, _FLAGS, 0o666)          # the mode the umask leaves, as atomic_write's fchmod
+                temps.append(tmp)
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                    if per_file_sync:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+            if not per_file_sync:
+                sync_filesystems(sorted({os.path.dirname(p) or "." for p, d in part if d is not None}))
+            for path, data in part:
+                if data is None:
+                    try:
+                        os.remove(path)
+                    except FileNotFoundError:
+                        pass
+                else:
+                    os.replace(temps[0], path)
+                    temps.pop(0)
     finally:
-        for tmp in list(temps.values()):
+        for tmp in temps:
             try:
                 os.remove(tmp)
             except OSError:

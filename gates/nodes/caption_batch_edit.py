@@ -9,17 +9,18 @@ Crash safety (``apply_plan``), in this order:
 
 1. the journal is written to a temp file, fsynced, renamed into place, and its folder fsynced:
    it is on disk before any caption changes;
-2. ``files.atomic_write_many`` writes every new caption to a temp file, puts all of their data on
-   disk with one sync, renames each over its caption, then fsyncs each caption folder.
+2. ``files.atomic_write_many``, 500 captions at a time: each new caption to a temp file, one sync
+   that puts all of their data on disk, then each renamed over its caption; at the end, an fsync
+   of each caption folder.
 
 A crash at any moment thus leaves each caption its old or its new bytes (never an empty or
 partial file: its new bytes reach the disk before its rename), and, whenever any caption may
 have changed, a journal on disk that lists every file of the run with its old bytes:
 ``undo_last`` restores them all (those renamed and those not yet; restoring is idempotent,
-so an undo cut short by a crash is simply run again). One sync for the whole run, rather
+so an undo cut short by a crash is simply run again). One sync per 500 captions, rather
 than an fsync per caption, is what keeps 10,000 captions within seconds: an fsync each
-is a filesystem journal commit each, and what the order needs is only that the data of
-all the temp files is on disk before the first rename.
+is a disk flush each, and what the order needs is only that the data of a batch's temp
+files is on disk before its first rename.
 """
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def _log_calls(monkeypatch, log):
     monkeypatch.setattr(files, "fsync_dir", lambda d: (log.append(("fsync_dir", d)), real_dir(d)))
 
 
-def test_atomic_write_many_syncs_every_temp_before_the_first_rename_and_the_folders_after(tmp_path, monkeypatch):
+def test_atomic_write_many_syncs_each_batchs_temps_before_its_first_rename_and_the_folders_after(tmp_path, monkeypatch):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
@@ -114,12 +114,13 @@ def test_atomic_write_many_syncs_every_temp_before_the_first_rename_and_the_fold
         [(str(b / "one.txt"), b"one"), (str(a / "gone.txt"), None), (str(a / "never.txt"), None)]
     log = []
     _log_calls(monkeypatch, log)
-    files.atomic_write_many(changes, workers=4)
+    files.atomic_write_many(changes, batch=40)
     kinds = [e[0] for e in log]
-    assert kinds == ["sync"] + ["rename"] * 101 + ["fsync_dir", "fsync_dir"]
-    assert log[0] == ("sync", 101)                     # every temp file written before the one sync
+    assert kinds == ["sync"] + ["rename"] * 40 + ["sync"] + ["rename"] * 40 + ["sync"] + ["rename"] * 21 + \
+        ["fsync_dir", "fsync_dir"]
+    assert [e for e in log if e[0] == "sync"] == [("sync", 40), ("sync", 40), ("sync", 21)]   # a batch's temps
     assert sorted(e[1] for e in log if e[0] == "fsync_dir") == [str(a), str(b)]
-    assert all(e[2] == (b"one" if e[1] == "one.txt" else f"new {e[1][:-4]}".encode()) for e in log[1:102])
+    assert all(e[2] == (b"one" if e[1] == "one.txt" else f"new {e[1][:-4]}".encode()) for e in log if e[0] == "rename")
     assert sorted(p.name for p in a.iterdir()) == sorted(f"{i}.txt" for i in range(100))   # gone.txt removed
     assert (b / "one.txt").read_bytes() == b"one" and (a / "7.txt").read_bytes() == b"new 7"
     umask = os.umask(0)
@@ -127,12 +128,12 @@ def test_atomic_write_many_syncs_every_temp_before_the_first_rename_and_the_fold
     assert ((a / "7.txt").stat().st_mode & 0o777) == (0o666 & ~umask)
 
 
-def test_atomic_write_many_that_fails_leaves_no_temp_and_renames_nothing_before_all_are_written(tmp_path):
+def test_atomic_write_many_that_fails_leaves_no_temp_and_renames_nothing_of_a_batch_not_all_written(tmp_path):
     (tmp_path / "keep.txt").write_bytes(b"old")
     changes = [(str(tmp_path / "keep.txt"), b"new")] + \
         [(str(tmp_path / f"{i}.txt"), b"x") for i in range(80)] + [(str(tmp_path / "missing" / "z.txt"), b"z")]
     with pytest.raises(FileNotFoundError):
-        files.atomic_write_many(changes, workers=4)
+        files.atomic_write_many(changes, batch=100)
     assert (tmp_path / "keep.txt").read_bytes() == b"old"            # nothing renamed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]  # no temp file left
 
@@ -155,7 +156,7 @@ def test_atomic_write_many_cut_short_while_renaming_leaves_old_or_new_bytes_and_
         (tmp_path / f"{i}.txt").write_bytes(b"old")
     _rename_fails(monkeypatch, lambda b, done: len(done) == 4)
     with pytest.raises(OSError, match="disk gone"):
-        files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(10)], workers=1)
+        files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(10)], batch=100)
     assert sorted(p.read_bytes() for p in tmp_path.iterdir()) == [b"new"] * 4 + [b"old"] * 6
     assert len(list(tmp_path.iterdir())) == 10
 
@@ -170,8 +171,8 @@ def test_makedirs_durable_fsyncs_the_parent_of_each_folder_it_made(tmp_path, mon
     assert synced == []
 
 
-def test_atomic_write_many_in_threads_a_failure_in_one_is_raised_and_leaves_no_temp(tmp_path, monkeypatch):
-    done = _rename_fails(monkeypatch, lambda b, done: b.endswith(os.sep + "7.txt"))
+def test_atomic_write_many_failing_in_a_later_batch_keeps_the_batches_before_and_leaves_no_temp(tmp_path, monkeypatch):
+    done = _rename_fails(monkeypatch, lambda b, done: b.endswith(os.sep + "700.txt"))
     with pytest.raises(OSError, match="disk gone"):
-        files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(2000)], workers=4)
-    assert len(done) < 2000 and not [p for p in tmp_path.iterdir() if p.name.startswith(files.TEMP_PREFIX)]
+        files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(2000)], batch=300)
+    assert len(done) == 700 and sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{i}.txt" for i in range(700))
