@@ -20,9 +20,9 @@ a stat of every image and caption, to see edits made behind its back).
 
 Deletions: on an ext4 without a journal (as this machine's), creating a file scans past the inodes
 freed in the last minutes (``recently_deleted`` in the kernel), so every create is slower for a while
-after many files were deleted, by anyone. The pure run goes first, before this bench deletes the
-server's folder of 20,000 files; ``undo_last`` right after the edit pays for the 10,000 inodes the
-edit has just freed.
+after many files were deleted, by anyone. The pure run goes first and its folder is deleted last,
+so neither edit follows this bench's own deletions (the server's folder of 20,000 files, the pure
+run's); ``undo_last`` right after the edit pays for the 10,000 inodes the edit has just freed.
 """
 from __future__ import annotations
 
@@ -139,23 +139,23 @@ def measure_server(n: int) -> dict:
             "batch_dry_run_node_s": dry_s, "batch_edit_node_s": edit_s, "batch_undo_node_s": undo_s}
 
 
-def measure_pure(n: int) -> dict:
-    """The node's work alone (no server, no queue) on a folder of its own."""
-    root = tempfile.mkdtemp(prefix="dg-bench-tags-")
-    try:
-        src, out = make_folder(root, n), os.path.join(root, "out")
-        t = time.perf_counter()
-        caption_batch_edit.run(src, 0, "replace", "cat", "feline", "tag", "", False, out)
-        return {"batch_edit_s": time.perf_counter() - t}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def measure_pure(root: str, n: int) -> dict:
+    """The node's work alone (no server, no queue) on a folder of its own under ``root``."""
+    src, out = make_folder(root, n), os.path.join(root, "out")
+    t = time.perf_counter()
+    caption_batch_edit.run(src, 0, "replace", "cat", "feline", "tag", "", False, out)
+    return {"batch_edit_s": time.perf_counter() - t}
 
 
 def measure(n: int = 10000) -> dict:
     t = time.time()
     r = {"captions": n, "load_start": os.getloadavg()[0]}
-    r.update(measure_pure(n))          # first: see "Deletions" in the module's docstring
-    r.update(measure_server(n))
+    root = tempfile.mkdtemp(prefix="dg-bench-tags-")
+    try:                               # its folder deleted last: see "Deletions" in the module's docstring
+        r.update(measure_pure(root, n))
+        r.update(measure_server(n))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     r["load_end"] = os.getloadavg()[0]
     r["wall_s"] = time.time() - t
     return r
