@@ -36,6 +36,10 @@ no server). ``--quality-only`` runs just those:
 
     .venv/bin/python bench/run.py --quality-only --quality-images 10000
 
+And, on a server of its own, captions as tags at 10,000 captions (bench/caption_tags.py): the caption
+box's autocomplete over HTTP as the page asks (goal: median <= 50 ms) and Caption Batch Edit rewriting
+every caption (goal <= 5 s). ``--tags-only`` runs just those rows (printed, nothing written).
+
 Writes ``bench/results/<date>.json`` and ``bench/results/<date>.md`` and prints the table.
 With ``--readme`` the README's performance section is replaced by that table.
 """
@@ -59,6 +63,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 sys.path.insert(0, HERE)                   # sort_pace & co, also when this file is imported (tests/unit)
 
+import caption_tags  # noqa: E402  (bench/caption_tags.py: autocomplete and Caption Batch Edit at 10,000 captions)
 import chooser_batch  # noqa: E402  (bench/chooser_batch.py: the Image Chooser Gate on 16 and 64 images)
 import dup_grouping  # noqa: E402  (bench/dup_grouping.py: the Duplicate Review's grouping of 10,000 images)
 import quality_signals  # noqa: E402  (bench/quality_signals.py: quality signals of 10,000 images)
@@ -386,6 +391,8 @@ def table(res) -> str:
         lines += [""] + dup_grouping.rows(res["grouping"])
     if res.get("quality"):
         lines += [""] + quality_signals.rows(res["quality"])
+    if res.get("caption_tags"):
+        lines += [""] + caption_tags.rows(res["caption_tags"])
     lines += ["", "Goals: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in res["goals"].items()) + "."]
     if res.get("wall_s"):
         lines += ["", f"Wall time of this `make bench`: {res['wall_s'] / 60:.1f} min."]
@@ -418,6 +425,8 @@ def goals(res) -> dict:
         out.update(dup_grouping.goals(res["grouping"]))
     if res.get("quality"):
         out.update(quality_signals.goals(res["quality"]))
+    if res.get("caption_tags"):
+        out.update(caption_tags.goals(res["caption_tags"]))
     return out
 
 
@@ -462,6 +471,10 @@ def main():
                     help="images of the quality-signal rows (0: skip them)")
     ap.add_argument("--quality-only", action="store_true",
                     help="run only the quality-signal rows (no server), print them, write nothing")
+    ap.add_argument("--tags-captions", type=int, default=10_000,
+                    help="captions in the folder of the caption rows (autocomplete, Caption Batch Edit; 0: skip)")
+    ap.add_argument("--tags-only", action="store_true",
+                    help="only the caption rows, on a server of their own; printed, nothing written")
     ap.add_argument("--readme", action="store_true", help="write the table into README.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="folder for the .json and .md results")
     args = ap.parse_args()
@@ -472,6 +485,8 @@ def main():
         return dup_grouping.only(args.grouping_images)
     if args.quality_only:
         return quality_signals.only(args.quality_images)
+    if args.tags_only:
+        return caption_tags.only(args.tags_captions)
     sort_sets = [x.strip() for x in args.sort_sets.split(",") if x.strip()]
     unknown = [x for x in sort_sets if x not in sort_pace.SETS]
     if unknown:
@@ -530,6 +545,8 @@ def main():
         res["sort_flow"] = sort_rows()
     if args.quality_images:                    # no server: the pack's own code on this machine's cores
         res["quality"] = quality_signals.measure(args.quality_images)
+    if args.tags_captions:                     # its own server too
+        res["caption_tags"] = caption_tags.measure(args.tags_captions)
     res["goals"] = goals(res)
     res["load_end"] = os.getloadavg()[0]
     res["wall_s"] = round(time.time() - t_start, 1)

@@ -67,3 +67,45 @@ def test_filter_and_bad_regex(tmp_path):
         assert f.read() == b""
     with open(os.path.join(src, "img0.txt"), "rb") as f:
         assert f.read() == b"cat, blurry"
+
+
+def test_the_journal_is_on_disk_before_any_caption_changes(tmp_path, monkeypatch):
+    from gates.core import files
+
+    src, out = str(tmp_path / "src"), str(tmp_path / "out")
+    os.makedirs(src)
+    make(src, [b"cat, dog"] * 3)
+    jdir = cbe.journal_dir(src, out)
+    log = []
+    real_dir, real_many = files.fsync_dir, files.atomic_write_many
+    monkeypatch.setattr(files, "fsync_dir", lambda d: (log.append(("fsync_dir", d, os.listdir(d))), real_dir(d)))
+    monkeypatch.setattr(files, "atomic_write_many", lambda ch: (log.append(("captions", len(ch))), real_many(ch)))
+    run(src, out, "replace", "cat", "feline")
+    first = next(i for i, e in enumerate(log) if e[0] == "captions")
+    journal_synced = [e for e in log[:first] if e[0] == "fsync_dir" and e[1] == jdir]
+    assert journal_synced and any(n.endswith(".json") for n in journal_synced[-1][2])   # its name is durable
+    assert log[first] == ("captions", 3)
+
+
+def test_a_run_cut_short_while_renaming_is_undone_to_the_exact_bytes(tmp_path, monkeypatch):
+    from gates.core import files
+
+    src, out = str(tmp_path / "src"), str(tmp_path / "out")
+    os.makedirs(src)
+    make(src, [f"cat, tag{i}".encode() + (b"\n" if i % 2 else b"") for i in range(120)] + [None])
+    before = shas(src)
+    real, done = os.replace, []
+
+    def crash(a, b):
+        if b.endswith(".txt") and len(done) == 50:
+            raise OSError("power cut")          # as a crash: 50 captions renamed, the rest not
+        real(a, b)
+        done.append(b)
+    monkeypatch.setattr(files.os, "replace", crash)
+    with pytest.raises(OSError, match="power cut"):
+        run(src, out, "add", replace="cat, new")
+    monkeypatch.setattr(files.os, "replace", real)
+    assert shas(src) != before and not [n for n in os.listdir(src) if n.startswith(files.TEMP_PREFIX)]
+    rep = run(src, out, "undo_last")
+    assert "restored 121 caption file(s)" in rep
+    assert shas(src) == before                  # those renamed and those not, and img120.txt removed again

@@ -85,3 +85,94 @@ def test_an_atomic_write_gets_the_usual_file_mode_not_mkstemps_0600(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (p.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+def _log_calls(monkeypatch, log):
+    """Record the order of syncs, renames and folder fsyncs of files.atomic_write_many."""
+    real_replace, real_sync, real_dir = os.replace, files.sync_filesystems, files.fsync_dir
+
+    def replace(a, b):
+        log.append(("rename", os.path.basename(b), open(a, "rb").read()))
+        real_replace(a, b)
+
+    def sync(folders):
+        temps = sorted(n for f in folders for n in os.listdir(f) if n.startswith(files.TEMP_PREFIX))
+        log.append(("sync", len(temps)))
+        real_sync(folders)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    monkeypatch.setattr(files, "sync_filesystems", sync)
+    monkeypatch.setattr(files, "fsync_dir", lambda d: (log.append(("fsync_dir", d)), real_dir(d)))
+
+
+def test_atomic_write_many_syncs_each_batchs_temps_before_its_first_rename_and_the_folders_after(tmp_path, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "gone.txt").write_bytes(b"x")
+    changes = [(str(a / f"{i}.txt"), f"new {i}".encode()) for i in range(100)] + \
+        [(str(b / "one.txt"), b"one"), (str(a / "gone.txt"), None), (str(a / "never.txt"), None)]
+    log = []
+    _log_calls(monkeypatch, log)
+    files.atomic_write_many(changes, batch=40)
+    kinds = [e[0] for e in log]
+    assert kinds == ["sync"] + ["rename"] * 40 + ["sync"] + ["rename"] * 40 + ["sync"] + ["rename"] * 21 + \
+        ["fsync_dir", "fsync_dir"]
+    assert [e for e in log if e[0] == "sync"] == [("sync", 40), ("sync", 40), ("sync", 21)]   # a batch's temps
+    assert sorted(e[1] for e in log if e[0] == "fsync_dir") == [str(a), str(b)]
+    assert all(e[2] == (b"one" if e[1] == "one.txt" else f"new {e[1][:-4]}".encode()) for e in log if e[0] == "rename")
+    assert sorted(p.name for p in a.iterdir()) == sorted(f"{i}.txt" for i in range(100))   # gone.txt removed
+    assert (b / "one.txt").read_bytes() == b"one" and (a / "7.txt").read_bytes() == b"new 7"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert ((a / "7.txt").stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+def test_atomic_write_many_that_fails_leaves_no_temp_and_renames_nothing_of_a_batch_not_all_written(tmp_path):
+    (tmp_path / "keep.txt").write_bytes(b"old")
+    changes = [(str(tmp_path / "keep.txt"), b"new")] + \
+        [(str(tmp_path / f"{i}.txt"), b"x") for i in range(80)] + [(str(tmp_path / "missing" / "z.txt"), b"z")]
+    with pytest.raises(FileNotFoundError):
+        files.atomic_write_many(changes, batch=100)
+    assert (tmp_path / "keep.txt").read_bytes() == b"old"            # nothing renamed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]  # no temp file left
+
+
+def _rename_fails(monkeypatch, when) -> list:
+    """os.replace raises OSError('disk gone') when ``when(target, renamed so far)``; returns the renamed."""
+    real, done = os.replace, []
+
+    def replace(a, b):
+        if when(b, done):
+            raise OSError("disk gone")
+        real(a, b)
+        done.append(b)
+    monkeypatch.setattr(files.os, "replace", replace)
+    return done
+
+
+def test_atomic_write_many_cut_short_while_renaming_leaves_old_or_new_bytes_and_no_temp(tmp_path, monkeypatch):
+    for i in range(10):
+        (tmp_path / f"{i}.txt").write_bytes(b"old")
+    _rename_fails(monkeypatch, lambda b, done: len(done) == 4)
+    with pytest.raises(OSError, match="disk gone"):
+        files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(10)], batch=100)
+    assert sorted(p.read_bytes() for p in tmp_path.iterdir()) == [b"new"] * 4 + [b"old"] * 6
+    assert len(list(tmp_path.iterdir())) == 10
+
+
+def test_makedirs_durable_fsyncs_the_parent_of_each_folder_it_made(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(files, "fsync_dir", synced.append)
+    files.makedirs_durable(str(tmp_path / "x" / "y"))
+    assert (tmp_path / "x" / "y").is_dir() and sorted(synced) == [str(tmp_path), str(tmp_path / "x")]
+    synced.clear()
+    files.makedirs_durable(str(tmp_path / "x" / "y"))
+    assert synced == []
+
+
+def test_atomic_write_many_failing_in_a_later_batch_keeps_the_batches_before_and_leaves_no_temp(tmp_path, monkeypatch):
+    done = _rename_fails(monkeypatch, lambda b, done: b.endswith(os.sep + "700.txt"))
+    with pytest.raises(OSError, match="disk gone"):
+        files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(2000)], batch=300)
+    assert len(done) == 700 and sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{i}.txt" for i in range(700))

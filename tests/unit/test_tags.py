@@ -81,3 +81,26 @@ def test_bad_inputs_are_clear_errors():
         apply("cat", "rename", "x", "y")
     with pytest.raises(ValueError, match="match must be"):
         apply("cat", "remove", "cat", match="word")
+
+
+def test_a_caption_with_no_matching_tag_keeps_its_exact_text_duplicates_included():
+    assert apply("dog, Dog ,dog", "replace", "cat", "x") == "dog, Dog ,dog"
+    assert apply("catgirl, catgirl", "replace", "cat", "x") == "catgirl, catgirl"     # "cat" only inside a tag
+    assert apply("dog, dog, cat", "replace", "cat", "x") == "dog, x"                   # a match: tidied as before
+
+
+def test_the_quick_no_match_check_still_finds_spelling_variants():
+    assert apply("RED \t  Hat, x", "replace", "red hat", "cap") == "cap, x"
+    assert apply("Straße", "remove", "STRASSE") == ""                                  # casefold: ß = ss
+    assert apply("\u00a0cat ,dog", "move_to_front", "dog") == "dog, cat"               # Unicode whitespace
+
+
+@pytest.mark.parametrize("op", [("replace", "cat", "x", "tag"), ("remove", "a", "", "text"),
+                                ("add", "", "new, cat", "tag"), ("move_to_front", "b", "", "tag"),
+                                ("regex_replace", "^c", "k", "tag"), ("regex_replace", "a", "", "text")])
+def test_a_compiled_operation_keeps_nothing_from_one_caption_to_the_next(op):
+    captions = ["cat, b, a", "", "Cat,,b", "x y, cat , cat", "abc"]
+    edit = tags.compile_operation(*op)                # one for the whole run, as Caption Batch Edit uses it
+    first = [edit(c) for c in captions]
+    assert [edit(c) for c in reversed(captions)] == list(reversed(first))
+    assert first == [tags.compile_operation(*op)(c) for c in captions]     # a fresh one per caption
