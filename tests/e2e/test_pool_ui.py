@@ -38,7 +38,7 @@ def test_drop_two_click_the_second_paint_its_mask_and_run(server, api, new_page)
     Image.new("RGB", (64, 64), (9, 99, 9)).save(os.path.join(server.folder("input"), f"{prefix}_before.png"))
     pool.load_image_first(f"{prefix}_before.png")
     ids = pool.build(prefix)
-    assert ids["pool"] == 1
+    assert str(ids["pool"]) == "1"                                 # the id the LoadImage had
     colors = [(200, 30, 30), (30, 60, 220)]
     pool.drop(colors)
     pool.wait_cells(2)
