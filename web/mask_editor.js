@@ -4,6 +4,15 @@
 // acting on the single selected node whose node.images / node.imgs hold the
 // image. Save ends by assigning node.images = [ref of the saved file]; cancel
 // closes #maskEditorCanvasContainer without such an assignment.
+//
+// node.images is assigned by others too: the frontend's preview code copies
+// the node's entry of its node-output store into node.images whenever the two
+// differ (1.32 .. 1.58 on every canvas draw of the node; in Nodes 2.0 when a
+// preview loads). That entry can hold any earlier image: a mask saved before
+// on this node, or what another node with the same id showed (a graph cleared
+// without app.clean keeps the old entries). So a save is recognised by the
+// file only a save writes: clipspace-painted-masked-<Date.now() at the save>.png
+// (the name in every frontend seen, 1.32 .. 1.58), stamped during this session.
 
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
@@ -50,6 +59,20 @@ function dropImagePreview(node) {
   node.widgets.splice(i, 1);
 }
 
+/** the file a MaskEditor save writes and assigns, with the save's Date.now() */
+const SAVED_FILE = /^clipspace-painted-masked-(\d+)\b/;
+
+/**
+ * Is `ref` the file of a MaskEditor save made at or after `since` (ms)?
+ * Anything else assigned to node.images (the frontend copying an older
+ * output of the node) is not this session's save.
+ * @param {any} ref @param {number} since
+ */
+export function isSaveSince(ref, since) {
+  const m = typeof ref?.filename === "string" ? SAVED_FILE.exec(ref.filename) : null;
+  return !!m && Number(m[1]) >= since;
+}
+
 /** node -> its latest editing session; an older session's clean-up leaves a newer one alone */
 const sessions = new WeakMap();
 
@@ -66,6 +89,7 @@ export function editorOpen() {
  */
 export async function editMask(node, ref) {
   if (!maskEditorAvailable()) throw new Error("this ComfyUI frontend has no MaskEditor command");
+  const since = Date.now();
   const img = await loadImage(viewUrl(ref));
   const canvas = /** @type {any} */ (app).canvas;
   const session = {};
@@ -95,9 +119,9 @@ export async function editMask(node, ref) {
       configurable: true,
       get: () => images,
       set: (v) => {
-        images = v;
+        images = v;           // kept, so the frontend's copy of its output store settles
         const saved = Array.isArray(v) ? v[0] : null;
-        if (saved?.filename && saved.filename !== ref.filename) finish(saved);
+        if (isSaveSince(saved, since)) finish(saved);
       },
     });
     node.imgs = [img];

@@ -7,7 +7,6 @@ import time
 import uuid
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from harness.comfy import multipart
@@ -30,18 +29,16 @@ def wait_output(server, prefix, timeout=60):
     raise AssertionError(f"no {prefix}* in the output folder")
 
 
-def test_drop_two_click_the_second_paint_its_mask_and_run(server, api, new_page, request):
-    params = getattr(request.node, "callspec", None) and request.node.callspec.params
-    if params and params.get("backend") == "0.3.75" and params.get("frontend") == "pinned":
-        # Open bug, named here so it is not silent: on frontend 1.32.9, after an Image Gate MaskEditor session
-        # in the same browser profile (test_mask_and_workflow.py before this file), the pool's MaskEditor save
-        # is not seen and the mask never reaches the slot; this test alone, and on 1.58.1 + Nodes 2.0, passes.
-        request.node.add_marker(pytest.mark.xfail(reason="1.32.9: pool MaskEditor save after a gate MaskEditor "
-                                                         "session in the same profile (open bug)", strict=False))
+def test_drop_two_click_the_second_paint_its_mask_and_run(server, api, new_page):
     page = new_page(server)
     pool = PoolNode(page)
     prefix = "pool" + uuid.uuid4().hex[:8]
+    # Node id 1 showed another image before (a LoadImage): the frontend keeps that output for id 1 and copies
+    # it into the pool's node.images while the MaskEditor is open; the save must still be told from that copy.
+    Image.new("RGB", (64, 64), (9, 99, 9)).save(os.path.join(server.folder("input"), f"{prefix}_before.png"))
+    pool.load_image_first(f"{prefix}_before.png")
     ids = pool.build(prefix)
+    assert str(ids["pool"]) == "1"                                 # the id the LoadImage had
     colors = [(200, 30, 30), (30, 60, 220)]
     pool.drop(colors)
     pool.wait_cells(2)

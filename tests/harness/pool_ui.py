@@ -29,6 +29,19 @@ BUILD_POOL_GRAPH = """
 }
 """
 
+# A graph of one LoadImage (node id 1) showing an input image, as a restored draft of another test can be:
+# the frontend keeps that image as node 1's output (until app.clean, which BUILD_POOL_GRAPH's graph.clear is
+# not) and, on 1.32 .. 1.58 with canvas nodes, copies it into node.images of whichever node next has id 1.
+LOAD_IMAGE_GRAPH = """
+async (name) => {
+  await app.loadGraphData({last_node_id: 1, last_link_id: 0, links: [], groups: [], config: {}, extra: {},
+    version: 0.4, nodes: [{id: 1, type: "LoadImage", pos: [300, 40], size: [315, 314], flags: {}, order: 0,
+      mode: 0, inputs: [], properties: {}, widgets_values: [name, "image"],
+      outputs: [{name: "IMAGE", type: "IMAGE", links: null}, {name: "MASK", type: "MASK", links: null}]}]});
+  app.graph.setDirtyCanvas(true, true);
+}
+"""
+
 # Drop PNG files of these colours on the pool's grid, as a person drops files from the desktop.
 DROP = f"""
 async (colors) => {{
@@ -63,6 +76,11 @@ async ({node, color}) => {
 class PoolNode:
     def __init__(self, page):
         self.page = page                      # harness.fixtures.Page
+
+    def load_image_first(self, name, timeout=30000):
+        """Show input image ``name`` on a LoadImage with node id 1 and wait until its preview is on it."""
+        self.page.js(LOAD_IMAGE_GRAPH, name)
+        self.page.page.wait_for_function("() => app.graph.getNodeById(1)?.imgs?.length > 0", timeout=timeout)
 
     def build(self, prefix, profile=False):
         return self.page.js(BUILD_POOL_GRAPH, {"prefix": prefix, "profile": profile})
