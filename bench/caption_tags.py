@@ -15,8 +15,9 @@ On a real ComfyUI (a server of its own), with a folder of ``n`` images and capti
   <= 5 s), its dry run the same way, then ``undo_last``; and, without the server, the node's own work
   (``caption_batch_edit.run``) for the same edit on a folder of its own: ``batch_edit_s``.
 
-The autocomplete's ``max`` is the route's recheck of the folder, every 5 s (gates/core/tag_vocab.py:
-a stat of every image and caption, to see edits made behind its back).
+The route re-checks the folder every 5 s (gates/core/tag_vocab.py: a stat of every image and caption,
+to see edits made behind its back) on a thread of its own, so no keystroke waits for it; the ``max``
+shows whether one did.
 
 Deletions: on an ext4 without a journal (as this machine's), creating a file scans past the inodes
 freed in the last minutes (``recently_deleted`` in the kernel), so every create is slower for a while
@@ -170,7 +171,7 @@ def rows(r: dict) -> list:
             f"| autocomplete, GET {names.ROUTE_TAGS} as the caption box asks: first answer (reads the captions) | "
             f"{r['autocomplete_first_ms']:.0f} ms |",
             f"| autocomplete while typing ({a['n']} keys, one every {KEY_PACE_S * 1000:.0f} ms): request → "
-            f"answer (max: the route's recheck of the folder, every 5 s) | median {a['median']:.1f} ms, "
+            f"answer (the folder's re-check every 5 s runs beside it) | median {a['median']:.1f} ms, "
             f"p95 {a['p95']:.1f}, max {a['max']:.1f} |",
             f"|   of which in the route (its own timing) | median {s['median']:.1f} ms, p95 {s['p95']:.1f}, "
             f"max {s['max']:.1f} |",

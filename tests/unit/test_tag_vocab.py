@@ -25,6 +25,14 @@ def test_counts_are_captions_per_tag_and_follow_edits(tmp_path, monkeypatch):
     with open(tmp_path / "img2.txt", "w") as f:                    # in place, by another program
         f.write("sky blue, outdoors")
     monkeypatch.setattr(tag_vocab, "RECHECK_SECONDS", 0.0)
+    slow = tag_vocab.scan.fingerprint
+    monkeypatch.setattr(tag_vocab.scan, "fingerprint", lambda *a: (time.sleep(0.5), slow(*a))[1])
+    t = time.perf_counter()
+    first = tag_vocab.folder_counts(str(tmp_path))              # answered from what is known: no wait
+    assert time.perf_counter() - t < 0.25 and "outdoors" not in first
+    deadline = time.time() + 10                                 # the re-check on its own thread finds the edit
+    while "outdoors" not in tag_vocab.folder_counts(str(tmp_path)) and time.time() < deadline:
+        time.sleep(0.05)
     assert "outdoors" in tag_vocab.folder_counts(str(tmp_path))
     assert tag_vocab.rank("", [c]) == []
 
