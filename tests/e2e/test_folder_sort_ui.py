@@ -215,6 +215,7 @@ def test_a_mask_painted_during_a_burst_goes_out_with_its_route(server, api, new_
     from harness.mask_editor import MaskEditor
 
     page, panel, folder, out = start_sort(server, new_page)
+    panel.wait_prepared(3)
     burst(page, ["1", "1"])                                   # the server may still be saving these
     panel.wait_shown(ORDER[2])
     editor = MaskEditor(page)
