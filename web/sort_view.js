@@ -183,6 +183,9 @@ class SortView {
     this.crop = null;
     /** @type {Shown[]} prepared images, in the order the server will ask them */
     this.ahead = [];
+    this.aheadSeq = 0;                 // the newest "ahead" list taken, per session (see setAhead)
+    /** @type {string|undefined} */
+    this.aheadOf = undefined;
     this.remaining = s.remaining ?? 0;
     /** @type {Shown|null} the image on screen; null = nothing prepared is left to show */
     this.screen = null;
@@ -266,7 +269,7 @@ class SortView {
     const s = sortOf(pause);
     this.count = s.count;
     this.counts = s.counts ?? this.counts;
-    this.setAhead(s.ahead ?? [], s.remaining ?? this.remaining);
+    this.setAhead(s.ahead ?? [], s.remaining ?? this.remaining, s.ahead_seq, s.session);
     if (!this.screen && !this.sent.has(s.file)) {
       this.finished = "";
       this.decided = s.index - 1;
@@ -276,8 +279,15 @@ class SortView {
     this.render();
   }
 
-  /** @param {any[]} list @param {number} remaining */
-  setAhead(list, remaining) {
+  /** The prepared images, unless the list is older than one already taken: the show event and the
+   * preview thread's events are made on different threads and may arrive out of order.
+   * @param {any[]} list @param {number} remaining @param {number} [seq] @param {string} [session] */
+  setAhead(list, remaining, seq, session) {
+    if (typeof seq === "number") {
+      if (session === this.aheadOf && seq < this.aheadSeq) return;
+      this.aheadSeq = seq;
+      this.aheadOf = session;
+    }
     const known = new Map(this.ahead.map((a) => [a.file, a]));
     this.ahead = list.map((a) => {
       const old = known.get(a.file);
@@ -285,7 +295,10 @@ class SortView {
       const img = new Image();
       img.src = this.url(a.preview);
       const entry = { ...a, img, decoded: false };
-      img.decode().then(() => { entry.decoded = true; this.markPrepared(); }, () => {});
+      const ready = () => { entry.decoded = true; this.markPrepared(); };
+      // decode() may reject on a busy page while the picture still loads: its load event counts then
+      img.decode().then(ready, () => (img.complete && img.naturalWidth ? ready()
+        : img.addEventListener("load", ready, { once: true })));
       return entry;
     });
     this.remaining = remaining;
@@ -296,7 +309,7 @@ class SortView {
   onEvent(d) {
     if (d.state === "ahead") {
       this.count = d.count ?? this.count;
-      this.setAhead(d.ahead ?? [], d.remaining ?? 0);
+      this.setAhead(d.ahead ?? [], d.remaining ?? 0, d.ahead_seq, d.session);
       this.render();
     } else if (d.state === "saved" || d.state === "changed") {
       const h = [...this.history].reverse().find((x) => x.file === d.file);

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import logging
 import os
 import secrets
@@ -110,6 +111,7 @@ class Session:
         self.signals: dict = {}                         # rel -> quality.Signals (the page's badges)
         self._cached_signals: dict | None = None        # the folder's quality cache, read once
         self.id = secrets.token_urlsafe(12)       # names the session to the page; never a path
+        self._ahead_seq = itertools.count(1)      # next() is atomic: progress() runs without the lock
         self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER))
         self.queue = DecisionQueue()
         self.files: list = []
@@ -182,13 +184,18 @@ class Session:
                         "height": p["height"], "signals": p.get("signals")})
         return out
 
+    def ahead_state(self, frontier: list | None = None) -> dict:
+        """``ahead()`` with its sequence number: the page keeps the newest list it got, whichever of the
+        show event (made on the prompt thread) and the preview thread's event reaches it last."""
+        return {"ahead": self.ahead(frontier), "ahead_seq": next(self._ahead_seq)}
+
     def progress(self) -> dict:
         files = self.files
         frontier = self.frontier()
         decided = len(files) - len(self.log.undecided(files))
         return {"session": self.id, "index": decided + 1, "count": len(files), "counts": self.log.counts(files),
                 "file": self.current and self.current["file"], "undo": len(self.log.order), "folder": self.folder,
-                "queued": len(self.queue), "remaining": len(frontier), "ahead": self.ahead(frontier),
+                "queued": len(self.queue), "remaining": len(frontier), **self.ahead_state(frontier),
                 "signals": self.current_signals()}
 
     def current_signals(self) -> dict | None:
@@ -299,7 +306,7 @@ def prefetch_next(session: Session) -> None:
         session.prefetched = {k: v for k, v in session.prefetched.items() if k in server_next}
         new_arrays = [r for r in server_next if r not in session.prefetched and r not in session.decoding]
         session.decoding.update(new_arrays)
-        ahead = session.ahead(frontier)
+        ahead = session.ahead_state(frontier)
     _send_ahead(session, ahead, len(frontier))
     if new_previews:
         _pool("previews").submit(_prepare_previews, session, new_previews)
@@ -331,8 +338,8 @@ def _release(session: Session) -> None:
     session.temp_files.clear()
 
 
-def _send_ahead(session: Session, ahead: list, remaining: int) -> None:
-    _send({"state": "ahead", "session": session.id, "folder": session.folder, "ahead": ahead,
+def _send_ahead(session: Session, ahead: dict, remaining: int) -> None:
+    _send({"state": "ahead", "session": session.id, "folder": session.folder, **ahead,
            "remaining": remaining, "count": len(session.files), "queued": len(session.queue)})
 
 
@@ -385,7 +392,7 @@ def _prepare_previews(session: Session, todo: list) -> None:
                 session.preparing.discard(rel)
                 session.previews[rel] = entry
                 frontier = session.frontier()
-                ahead = session.ahead(frontier)
+                ahead = session.ahead_state(frontier)
             _send_ahead(session, ahead, len(frontier))
         except Exception:
             with _lock:
