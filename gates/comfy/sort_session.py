@@ -32,6 +32,7 @@ LOG_SUBFOLDER = "dataset_gates_logs"      # under ComfyUI's output folder
 UNDO = "__undo__"                         # the answer that takes the last decision back
 PREPARE_AHEAD = 10                        # previews ready after the page's image: a burst shows one per key
 DECODE_AHEAD = 2                          # full images decoded ahead of the server's own prompts
+RELEASE_GRACE_SECONDS = 20.0              # released previews stay this long for fetches on their way
 EXPAND_AHEAD_PIXELS = 4_200_000           # up to 2048²: float32 pixels and their digest made ahead too
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
@@ -328,14 +329,29 @@ def _pool(name: str):
 
 
 def _release(session: Session) -> None:
-    """The sort stopped or ended: its previews, decoded pixels and full-size PNGs go (caller holds _lock)."""
-    for entry in session.previews.values():
-        _remove(entry["path"])
+    """The sort stopped or ended: its previews, decoded pixels and full-size PNGs go (caller holds _lock).
+
+    The previews go a little later: a page that got their names just before a Stop may still be
+    fetching them (a 404 and a console error otherwise)."""
+    late = [entry["path"] for entry in session.previews.values()]
+    if late:
+        timer = threading.Timer(RELEASE_GRACE_SECONDS, _remove_unused_previews, args=(late,))
+        timer.daemon = True
+        timer.start()
     session.previews.clear()
     session.prefetched.clear()
     for path in session.temp_files:
         _remove(path)
     session.temp_files.clear()
+
+
+def _remove_unused_previews(paths: list) -> None:
+    """Remove released previews, unless a sort started since uses them (their names are per file)."""
+    with _lock:
+        used = {e["path"] for sess in _by_id.values() for e in sess.previews.values()}
+        for path in paths:
+            if path not in used:
+                _remove(path)
 
 
 def _send_ahead(session: Session, ahead: dict, remaining: int) -> None:
