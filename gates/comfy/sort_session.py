@@ -514,7 +514,10 @@ def dispatch(session: Session) -> bool:
             if op.kind == DECIDE:
                 if op.mask is not None:
                     HUB.attach(pause.node_id, pause.token, 0, op.mask)
-                HUB.answer({**base, "message": op.route, **({"caption": op.caption} if op.caption is not None else {})})
+                extra = {"caption": op.caption} if op.caption is not None else {}
+                if op.crop:                 # checked against this image's size when the key came
+                    extra.update(crop=op.crop, bucket=op.bucket)
+                HUB.answer({**base, "message": op.route, **extra})
             elif op.kind == UNDO_OP:
                 session.undos_in_flight += 1
                 HUB.answer({**base, "message": UNDO})

@@ -8,6 +8,7 @@ import uuid
 from contextlib import closing
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from gates.comfy.sort_session import LOG_SUBFOLDER, UNDO
@@ -405,7 +406,10 @@ def test_undo_of_an_applied_key_then_a_new_key_for_that_image_is_not_lost(comfy,
     client.reset()
 
 
-def test_a_crop_sent_with_a_sort_key_is_in_the_log_and_saved_losslessly(comfy, client):
+@pytest.mark.parametrize("when", ["ahead", "at_its_pause"])
+def test_a_crop_sent_with_a_sort_key_is_in_the_log_and_saved_losslessly(comfy, client, when):
+    """The crop rides with the key both when the key waits for its image's prompt ("ahead") and when the
+    gate already waits for it (the key answers the pause directly): both paths keep it."""
     folder, out = new_dataset(comfy)
     g = SortGraph(folder, out, fmt="original")
     mark = client.mark()
@@ -417,7 +421,10 @@ def test_a_crop_sent_with_a_sort_key_is_in_the_log_and_saved_losslessly(comfy, c
     crop = {"x": 8, "y": 4, "width": 128, "height": 96}
     bad = {"session": sid, "file": ORDER[1], "route": 2, "crop": {"x": w - 10, "y": 0, "width": 128, "height": 96}}
     assert client.post(names.ROUTE_SORT_DECIDE, bad)[0] == 400
+    mark = client.mark()
     assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[0], "route": 1})[0] == 200
+    if when == "at_its_pause":
+        assert next_show(client, mark)["sort"]["file"] == ORDER[1]
     assert client.post(names.ROUTE_SORT_DECIDE, {"session": sid, "file": ORDER[1], "route": 2, "crop": crop,
                                                  "bucket": "1024x768"})[0] == 200
     deadline = time.time() + 60
