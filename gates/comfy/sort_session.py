@@ -21,7 +21,7 @@ import os
 import secrets
 import threading
 
-from ..core import heap, names, quality, scan, sort_log
+from ..core import files, heap, names, quality, scan, sort_log
 from ..core.pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
 from ..core.sort_queue import DECIDE, DecisionQueue
 from ..core.sort_queue import UNDO as UNDO_OP
@@ -37,6 +37,7 @@ EXPAND_AHEAD_PIXELS = 4_200_000           # up to 2048²: float32 pixels and the
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
 _lock = threading.RLock()
+LOG_SYNC = files.LaterSync()     # the decision logs' fsyncs: the saver of the next image need not wait for them
 _sessions: dict[str, Session] = {}        # source folder -> its session (of one depth and filter)
 _by_id: dict[str, Session] = {}           # session id (sent to the page) -> session
 _by_prompt: dict[str, Session] = {}       # prompt id -> the session that prompt sorts
@@ -113,7 +114,8 @@ class Session:
         self._cached_signals: dict | None = None        # the folder's quality cache, read once
         self.id = secrets.token_urlsafe(12)       # names the session to the page; never a path
         self._ahead_seq = itertools.count(1)      # next() is atomic: progress() runs without the lock
-        self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER))
+        self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER),
+                                    sync_later=LOG_SYNC)
         self.queue = DecisionQueue()
         self.files: list = []
         self.listed_key = None
@@ -324,8 +326,23 @@ def _pool(name: str):
         if name not in _pools:
             from concurrent.futures import ThreadPoolExecutor
 
-            _pools[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dataset-gates-{name}")
+            _pools[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dataset-gates-{name}",
+                                              initializer=_yield_cpu if name in BACKGROUND_POOLS else None)
         return _pools[name]
+
+
+BACKGROUND_POOLS = ("previews",)     # work far ahead of the person: it yields the cores to the prompts
+BACKGROUND_NICE = 10
+
+
+def _yield_cpu() -> None:
+    """Lower this thread's CPU priority (Linux: a thread has its own nice value). The previews run up to
+    ten images ahead, so they can wait; on two cores they otherwise slow the prompt that saves the
+    image just decided. Pillow releases the GIL while it decodes, so the prompt is not held up by it."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError):     # not Linux, or not allowed: the thread runs as before
+        pass
 
 
 def _release(session: Session) -> None:
@@ -860,7 +877,8 @@ def _thumb_path(session: Session, rel: str, size: int) -> str:
 
 
 def _read_preview(session: Session, rel: str) -> bytes | None:
-    """The bytes of ``rel``'s prepared preview, or None (caller holds _lock, so the file is still there)."""
+    """The bytes of ``rel``'s prepared preview, or None (also when it is removed meanwhile: callers that
+    must have it hold _lock, so the file is still there)."""
     prepared = session.previews.get(rel)
     try:
         with open(prepared["path"], "rb") as f:
@@ -904,6 +922,11 @@ def thumbnail(session: Session, data) -> str:
         raise PauseError(f"'size' must be one of {sorted(THUMB_SIDES)}")
     path = os.path.join(session.folder, rel)
     final = _thumb_path(session, rel, size)
+    if not os.path.exists(final):
+        # The page asks for the strip's thumbnail as it sends the key, so this often runs before the
+        # decide made it: the prepared preview makes it in a few ms, where the source costs 100+ ms of
+        # the cores the sort's prompts need. No lock: a preview removed meanwhile reads as None.
+        _thumbs_from_preview(session, rel, _read_preview(session, rel))
     if not os.path.exists(final):
         from ..core import files
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import time
 
 from .names import PART_PREFIX
@@ -134,11 +135,53 @@ def atomic_write_bytes(path: str, data: bytes, sync: bool = True) -> None:
     atomic_write(path, lambda f: f.write(data), sync)
 
 
-def fsync_dir(folder: str) -> None:
-    """Make the names in ``folder`` durable: a file renamed into it, created or removed survives a crash.
-    Nothing where a folder cannot be opened or synced (Windows; some network filesystems)."""
+class LaterSync:
+    """fsync files on a thread of its own, soon after they were appended to, instead of in the caller.
+
+    For logs appended to while a person waits: a killed process loses nothing written (the OS holds
+    it), a power cut loses at most the lines of the last moments. Requests for a file already due are
+    merged: one fsync covers every line appended before it starts. ``flush()`` waits until all are done."""
+
+    def __init__(self):
+        self._due: list = []                  # paths, oldest first, each once
+        self._busy = 0
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, path: str) -> None:
+        with self._cv:
+            if path not in self._due:
+                self._due.append(path)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="dataset-gates-fsync", daemon=True)
+                self._thread.start()
+            self._cv.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._due:
+                    self._cv.wait()
+                path = self._due.pop(0)
+                self._busy += 1
+            try:
+                fsync_file(path)
+            finally:
+                with self._cv:
+                    self._busy -= 1
+                    self._cv.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every requested fsync has run; False if ``timeout`` passed first."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._due and not self._busy, timeout)
+
+
+def fsync_file(path: str) -> None:
+    """fsync ``path`` (a file's data, or a folder's names: a read-only descriptor does on Linux and
+    macOS); nothing where it is gone or cannot be synced."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
@@ -147,6 +190,12 @@ def fsync_dir(folder: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def fsync_dir(folder: str) -> None:
+    """Make the names in ``folder`` durable: a file renamed into it, created or removed survives a crash.
+    Nothing where a folder cannot be opened or synced (Windows; some network filesystems)."""
+    fsync_file(folder)
 
 
 def makedirs_durable(folder: str) -> None:

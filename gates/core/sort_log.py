@@ -11,9 +11,12 @@ One log per sorted folder (its absolute path names it). Lines:
     {"type": "change", "seq": 3, "file": "a/img3.png", "route": 3, "label": "fix", "from_route": 1,
      "from_label": "keep", "files": ["/abs/out/fix/img3.png", ...], "time": ...}     a decision revisited
 
-A decision is appended only after its files are written, with one ``write`` of
-a whole line and an fsync; a process killed mid-write leaves at most a torn
-last line, which ``read`` ignores (that image is simply asked again).
+A decision is appended only after its files are written (and fsynced), with one
+``write`` of a whole line; a process killed mid-write leaves at most a torn
+last line, which ``read`` ignores (that image is simply asked again). The line
+is fsynced at once, or (``sync_later``, as the sort does) a few ms later on a
+thread of its own: a killed process still loses nothing, a power cut at most
+the last moments' decisions, whose images are then asked again.
 
 A file counts as decided while its current fingerprint (size and modification
 time in ns) equals the logged one: a replaced or edited file is asked again.
@@ -77,9 +80,10 @@ def _line(entry: dict) -> bytes:
     return (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def append_line(path: str, entry: dict, header: dict) -> None:
+def append_line(path: str, entry: dict, header: dict, sync: bool = True) -> None:
     """Append ``entry`` as one JSON line (``header`` first when the log is new): one ``write`` of whole
-    lines and an fsync, so a process killed mid-write leaves at most a torn last line."""
+    lines and an fsync (unless ``sync`` is False: the caller syncs later), so a process killed mid-write
+    leaves at most a torn last line."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     new = not os.path.exists(path)
     data = b""
@@ -91,7 +95,8 @@ def append_line(path: str, entry: dict, header: dict) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.write(fd, data)
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -99,8 +104,11 @@ def append_line(path: str, entry: dict, header: dict) -> None:
 class SortLog:
     """The decisions of one folder, replayed from its log file."""
 
-    def __init__(self, folder: str, log_dir: str):
+    def __init__(self, folder: str, log_dir: str, sync_later=None):
+        """``sync_later(path)``, if given, fsyncs the log after each append instead of the appender (a
+        :class:`files.LaterSync`): the saver that logs a decision then waits for no disk."""
         self.folder = os.path.abspath(folder)
+        self.sync_later = sync_later
         self.path = os.path.join(log_dir, log_name(self.folder))
         self.undo_dir = os.path.join(log_dir, "undone", os.path.splitext(log_name(self.folder))[0])
         self.decisions: dict[str, dict] = {}     # file (relative) -> its live decision entry
@@ -152,7 +160,10 @@ class SortLog:
 
     # ---- writing -------------------------------------------------------------------
     def _append(self, entry: dict) -> dict:
-        append_line(self.path, entry, {"type": "sort", "folder": self.folder, "version": LOG_VERSION})
+        append_line(self.path, entry, {"type": "sort", "folder": self.folder, "version": LOG_VERSION},
+                    sync=self.sync_later is None)
+        if self.sync_later is not None:
+            self.sync_later(self.path)
         self._apply(entry)
         return entry
 

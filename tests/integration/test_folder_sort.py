@@ -45,9 +45,10 @@ def live(entries) -> list:
 
 
 def pending_file(client):
-    """The file the waiting sort pause shows (None when nothing waits)."""
+    """The file the waiting sort pause shows (None when nothing waits, or its show is still on its way:
+    a pause is listed a moment before its show data is)."""
     pending = client.pending()
-    return pending[0]["sort"]["file"] if pending else None
+    return (pending[0].get("sort") or {}).get("file") if pending else None
 
 
 def next_show(client, mark, timeout=60):

@@ -86,3 +86,43 @@ def test_nothing_is_written_until_the_first_decision(tmp_path):
     log = sort_log.SortLog(src, str(tmp_path / "logs"))
     assert log.undecided(["a.png"]) == ["a.png"] and log.undo_last() is None
     assert not os.path.exists(tmp_path / "logs")
+
+
+def fsyncs_seen(monkeypatch) -> list:
+    """(thread name, path) of every os.fsync from now on (the path read back from the descriptor)."""
+    import threading
+
+    seen, real = [], os.fsync
+
+    def spy(fd):
+        seen.append((threading.current_thread().name, os.readlink(f"/proc/self/fd/{fd}")))
+        return real(fd)
+    monkeypatch.setattr(os, "fsync", spy)
+    return seen
+
+
+def test_a_log_without_sync_later_fsyncs_each_line_in_the_caller(tmp_path, monkeypatch):
+    src = folder_with(tmp_path, "a.png")
+    log = sort_log.SortLog(src, str(tmp_path / "logs"))
+    seen = fsyncs_seen(monkeypatch)
+    log.record("a.png", "fp", 1, "keep", [])
+    assert seen == [("MainThread", log.path)]
+
+
+def test_with_sync_later_the_line_is_there_at_once_and_fsynced_on_its_own_thread(tmp_path, monkeypatch):
+    from gates.core import files
+
+    src = folder_with(tmp_path, "a.png", "b.png", "c.png")
+    later = files.LaterSync()
+    log = sort_log.SortLog(src, str(tmp_path / "logs"), sync_later=later)
+    seen = fsyncs_seen(monkeypatch)
+    for rel in ("a.png", "b.png", "c.png"):
+        log.record(rel, "fp", 1, "keep", [])
+    # readable before any fsync ran: a killed process loses nothing (the OS holds the lines)
+    assert [e["file"] for e in sort_log.read(log.path)[1:]] == ["a.png", "b.png", "c.png"]
+    assert later.flush(timeout=10)
+    assert seen and all(t == "dataset-gates-fsync" and p == log.path for t, p in seen)
+    assert len(seen) <= 3                      # requests for a file already due are merged
+    n = len(seen)
+    log.undo_last()
+    assert later.flush(timeout=10) and len(seen) == n + 1    # an undo line is synced too
