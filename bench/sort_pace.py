@@ -254,6 +254,8 @@ def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int,
                rng: random.Random) -> dict:
     """Sort set ``name`` (``images`` of it) with one Run, a key 250–400 ms after each image appears."""
     folder = lay_out(srv, name, images)
+    if hasattr(os, "sync"):       # the set's files (and any earlier row's) on disk first: a curator's folder
+        os.sync()                 # was written long before, and its writeback is not the sort's cost
     out = f"sorted_{name}"
     load_start = os.getloadavg()[0]
     timer.reset()

@@ -37,7 +37,7 @@ EXPAND_AHEAD_PIXELS = 4_200_000           # up to 2048²: float32 pixels and the
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
 _lock = threading.RLock()
-LOG_SYNC = files.LaterSync()     # the decision logs' fsyncs: the saver of the next image need not wait for them
+LOG_COMMIT = files.Committer()   # a decision made durable (files' fsyncs, then its log line) off the prompt
 _sessions: dict[str, Session] = {}        # source folder -> its session (of one depth and filter)
 _by_id: dict[str, Session] = {}           # session id (sent to the page) -> session
 _by_prompt: dict[str, Session] = {}       # prompt id -> the session that prompt sorts
@@ -115,7 +115,7 @@ class Session:
         self.id = secrets.token_urlsafe(12)       # names the session to the page; never a path
         self._ahead_seq = itertools.count(1)      # next() is atomic: progress() runs without the lock
         self.log = sort_log.SortLog(folder, os.path.join(comfy_folder("output"), LOG_SUBFOLDER),
-                                    sync_later=LOG_SYNC)
+                                    committer=LOG_COMMIT)
         self.queue = DecisionQueue()
         self.files: list = []
         self.listed_key = None
@@ -213,10 +213,12 @@ class Session:
         p, self.pending = self.pending, None
         if p is not None:
             self.log.record(p["file"], p["fingerprint"], p["route"], p["label"], p["files"], p["mask"],
-                            p["caption_changed"], crop=p.get("crop"), bucket=p.get("bucket"))
-            _send({"state": "saved", "session": self.id, "folder": self.folder, "file": p["file"],
-                   "route": p["route"], "label": p["label"], "queued": len(self.queue),
-                   "counts": self.log.counts(self.files)})
+                            p["caption_changed"], crop=p.get("crop"), bucket=p.get("bucket"),
+                            durable_first=p.get("unsynced", ()))
+            saved = {"state": "saved", "session": self.id, "folder": self.folder, "file": p["file"],
+                     "route": p["route"], "label": p["label"], "queued": len(self.queue),
+                     "counts": self.log.counts(self.files)}
+            LOG_COMMIT.submit(lambda: _send(saved))    # "saved" once its line is on disk
 
     def decide(self, route, label, mask=False, caption_changed=False, prompt_id=None, crop=None,
                bucket=None) -> None:
@@ -939,9 +941,26 @@ def thumbnail(session: Session, data) -> str:
 
 # ---- the saver's side --------------------------------------------------------------------
 
-def saved(paths: list) -> None:
-    """The saver wrote ``paths`` for the image of the running prompt: log its decision now."""
+def logs_this_save() -> bool:
+    """Will the saver running now log a sort's decision (``saved``)? Then it writes without fsyncs and
+    hands ``saved`` the paths: they are fsynced before the decision's line, off the prompt."""
     if not _by_prompt:                    # no sort runs (also: outside ComfyUI)
+        return False
+    from . import pause_server
+
+    pid = str(pause_server.current_prompt_id())
+    with _lock:
+        session = _by_prompt.get(pid)
+        p = session and session.pending
+        return p is not None and str(p.get("prompt_id")) == pid
+
+
+def saved(paths: list, unsynced=None) -> None:
+    """The saver wrote ``paths`` for the image of the running prompt: log its decision now (once the
+    ``unsynced`` files among them are fsynced: ``files.deferred_sync``)."""
+    unsynced = list(unsynced or ())
+    if not _by_prompt:                    # no sort runs (also: outside ComfyUI)
+        files.fsync_files(unsynced)   # no decision names them: durable now, as any save
         return
     from . import pause_server
 
@@ -950,8 +969,10 @@ def saved(paths: list) -> None:
         session = _by_prompt.get(pid)
         p = session and session.pending
         if p is None or str(p.get("prompt_id")) != pid:
+            files.fsync_files(unsynced)   # no decision names them: durable now, as any save
             return
         p["files"] = list(p["files"]) + [os.path.abspath(x) for x in paths]
+        p["unsynced"] = list(p.get("unsynced", ())) + unsynced
         session.flush_pending()
         again = session.finishing and bool(session.queue.ops) and session.queue.ops[0].kind == UNDO_OP
         session.finishing = False

@@ -6,7 +6,9 @@ import re
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 
+from .names import LOGGER as PACK_LOGGER
 from .names import PART_PREFIX
 
 CONFLICT_POLICIES = ("skip", "overwrite", "suffix")
@@ -110,19 +112,23 @@ def atomic_write(path: str, write, sync: bool = True) -> None:
     """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename into place.
 
     A crash or an exception mid-way leaves the old file (or none), never a partial one.
-    ``sync=False`` skips the fsync, for a caller that writes many files and syncs once at the end.
+    ``sync=False`` skips the fsync, for a caller that writes many files and syncs once at the end;
+    inside ``deferred_sync`` the fsync is left to the caller, who gets the path.
     """
     folder = os.path.dirname(path) or "."
     _sweep_now_and_then(folder)
     fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=TEMP_SUFFIX, dir=folder)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)        # mkstemp makes 0600; a saved file gets the usual mode
+        unsynced = getattr(_deferred, "paths", None) if sync else None
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            if sync:
+            if sync and unsynced is None:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+        if unsynced is not None:          # inside deferred_sync: the caller fsyncs it before recording it
+            unsynced.append(path)
     except BaseException:
         try:
             os.remove(tmp)
@@ -135,46 +141,69 @@ def atomic_write_bytes(path: str, data: bytes, sync: bool = True) -> None:
     atomic_write(path, lambda f: f.write(data), sync)
 
 
-class LaterSync:
-    """fsync files on a thread of its own, soon after they were appended to, instead of in the caller.
+class Committer:
+    """Jobs run one after another, in the order given, on a thread of its own.
 
-    For logs appended to while a person waits: a killed process loses nothing written (the OS holds
-    it), a power cut loses at most the lines of the last moments. Requests for a file already due are
-    merged: one fsync covers every line appended before it starts. ``flush()`` waits until all are done."""
+    The folder sort hands it what makes a decision durable (the fsync of the files the saver
+    wrote, then the log's line and its fsync), so the next image's prompt waits for no disk, and
+    a log line is never on disk before the files it names. ``flush()`` waits until all have run."""
 
-    def __init__(self):
-        self._due: list = []                  # paths, oldest first, each once
-        self._busy = 0
+    def __init__(self, name: str = "dataset-gates-commit"):
+        self.name = name
+        self._jobs: list = []
+        self._busy = False
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def __call__(self, path: str) -> None:
+    def submit(self, job) -> None:
         with self._cv:
-            if path not in self._due:
-                self._due.append(path)
+            self._jobs.append(job)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="dataset-gates-fsync", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
             self._cv.notify_all()
 
     def _run(self) -> None:
         while True:
             with self._cv:
-                while not self._due:
+                while not self._jobs:
                     self._cv.wait()
-                path = self._due.pop(0)
-                self._busy += 1
+                job = self._jobs.pop(0)
+                self._busy = True
             try:
-                fsync_file(path)
+                job()
+            except Exception as e:        # noqa: BLE001 - one job's failure must not stop the later ones
+                import logging
+
+                logging.getLogger(PACK_LOGGER).warning("Dataset Gates: a deferred write failed: %s", e)
             finally:
                 with self._cv:
-                    self._busy -= 1
+                    self._busy = False
                     self._cv.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every requested fsync has run; False if ``timeout`` passed first."""
+        """Wait until every job given so far has run; False if ``timeout`` passed first."""
         with self._cv:
-            return self._cv.wait_for(lambda: not self._due and not self._busy, timeout)
+            return self._cv.wait_for(lambda: not self._jobs and not self._busy, timeout)
+
+
+_deferred = threading.local()
+
+
+@contextmanager
+def deferred_sync(enabled: bool = True):
+    """Inside (on this thread): ``atomic_write`` renames its file into place without the fsync and lists
+    the path in the yielded list instead; the caller fsyncs them (``fsync_file``) before anything
+    records them. Yields None and changes nothing when not ``enabled``."""
+    if not enabled:
+        yield None
+        return
+    before = getattr(_deferred, "paths", None)
+    _deferred.paths = []
+    try:
+        yield _deferred.paths
+    finally:
+        _deferred.paths = before
 
 
 def fsync_file(path: str) -> None:
@@ -190,6 +219,11 @@ def fsync_file(path: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def fsync_files(paths) -> None:
+    for path in paths:
+        fsync_file(path)
 
 
 def fsync_dir(folder: str) -> None:

@@ -11,12 +11,13 @@ One log per sorted folder (its absolute path names it). Lines:
     {"type": "change", "seq": 3, "file": "a/img3.png", "route": 3, "label": "fix", "from_route": 1,
      "from_label": "keep", "files": ["/abs/out/fix/img3.png", ...], "time": ...}     a decision revisited
 
-A decision is appended only after its files are written (and fsynced), with one
+A decision is appended only after its files are written and fsynced, with one
 ``write`` of a whole line; a process killed mid-write leaves at most a torn
 last line, which ``read`` ignores (that image is simply asked again). The line
-is fsynced at once, or (``sync_later``, as the sort does) a few ms later on a
-thread of its own: a killed process still loses nothing, a power cut at most
-the last moments' decisions, whose images are then asked again.
+is fsynced at once, or (a ``committer``, as the sort has) its files' fsyncs,
+then the line and its fsync, run a few ms later on a thread of its own, in
+that order: a line is never on disk before its files are; a process killed
+before it loses that decision (its image is asked again), never a file.
 
 A file counts as decided while its current fingerprint (size and modification
 time in ns) equals the logged one: a replaced or edited file is asked again.
@@ -30,6 +31,8 @@ import json
 import os
 import shutil
 import time
+
+from .files import fsync_file
 
 LOG_VERSION = 1
 
@@ -104,11 +107,13 @@ def append_line(path: str, entry: dict, header: dict, sync: bool = True) -> None
 class SortLog:
     """The decisions of one folder, replayed from its log file."""
 
-    def __init__(self, folder: str, log_dir: str, sync_later=None):
-        """``sync_later(path)``, if given, fsyncs the log after each append instead of the appender (a
-        :class:`files.LaterSync`): the saver that logs a decision then waits for no disk."""
+    def __init__(self, folder: str, log_dir: str, committer=None):
+        """``committer`` (a :class:`files.Committer`), if given, writes the lines on its thread: the
+        decision counts here at once, and the prompt that logs it waits for no disk."""
+        if committer is not None:
+            committer.flush()                  # lines of an earlier SortLog of this folder are on disk
         self.folder = os.path.abspath(folder)
-        self.sync_later = sync_later
+        self.committer = committer
         self.path = os.path.join(log_dir, log_name(self.folder))
         self.undo_dir = os.path.join(log_dir, "undone", os.path.splitext(log_name(self.folder))[0])
         self.decisions: dict[str, dict] = {}     # file (relative) -> its live decision entry
@@ -159,23 +164,35 @@ class SortLog:
         return out
 
     # ---- writing -------------------------------------------------------------------
-    def _append(self, entry: dict) -> dict:
-        append_line(self.path, entry, {"type": "sort", "folder": self.folder, "version": LOG_VERSION},
-                    sync=self.sync_later is None)
-        if self.sync_later is not None:
-            self.sync_later(self.path)
-        self._apply(entry)
+    def _append(self, entry: dict, durable_first=(), then=None) -> dict:
+        """Append ``entry`` once the files ``durable_first`` (written without an fsync) are fsynced;
+        ``then()`` after. With a committer all of it runs on its thread, in order, and returns at once."""
+        def commit():
+            for path in durable_first:
+                fsync_file(path)
+            append_line(self.path, entry, {"type": "sort", "folder": self.folder, "version": LOG_VERSION})
+            if then is not None:
+                then()
+
+        if self.committer is None:
+            commit()
+            self._apply(entry)
+        else:
+            self._apply(entry)
+            self.committer.submit(commit)
         return entry
 
     def record(self, rel: str, fp: str, route: int, label: str, files: list, mask: bool = False,
-               caption_changed: bool = False, crop: dict | None = None, bucket: str | None = None) -> dict:
-        """Log a decision whose files are already written (with the crop framed at the gate, if any)."""
+               caption_changed: bool = False, crop: dict | None = None, bucket: str | None = None,
+               durable_first=(), then=None) -> dict:
+        """Log a decision whose files are already written (with the crop framed at the gate, if any);
+        ``durable_first`` and ``then`` as in ``_append``."""
         entry = {"type": "decision", "seq": self.seq + 1, "file": rel, "fingerprint": fp, "route": int(route),
                  "label": str(label), "files": list(files), "mask": bool(mask),
                  "caption_changed": bool(caption_changed), "time": time.time()}
         if crop:
             entry.update(crop=dict(crop), bucket=bucket)
-        return self._append(entry)
+        return self._append(entry, durable_first, then)
 
     def change(self, rel: str, route: int, label: str, files: list) -> dict:
         """Log that a decided file now has another route, its files already moved to ``files``."""

@@ -194,7 +194,7 @@ class SaveImageToFolder:
 
     def save(self, image, folder, filename, format="png", on_conflict="suffix", caption=None, mask=None,
              save_empty_mask=False, sidecar=None, prompt=None, unique_id=None):
-        from ..core.imaging import fit_mask, tensor_to_uint8
+        from ..core.imaging import fit_mask
 
         stem = files.check_stem(filename)
         if format not in FORMATS and format != ORIGINAL:
@@ -205,6 +205,22 @@ class SaveImageToFolder:
         masks = fit_mask(mask, b, h, w) if mask is not None else None
         judged = judge(image, stem, prompt, unique_id) if format == ORIGINAL else None
         written, told = [], []
+        with files.deferred_sync(sort_session.logs_this_save()) as unsynced:
+            try:
+                self._save_all(image, b, stem, out, format, on_conflict, caption, masks, save_empty_mask, chain,
+                               judged, written, told)
+            except BaseException:
+                files.fsync_files(unsynced or ())       # what was written stays durable, as any save
+                raise
+        paths = [os.path.join(out, n) for n in written]
+        sort_session.saved(paths, unsynced)       # in a folder sort: logged once its files are durable
+        return {"ui": {"saved": paths, "text": told}} if judged is not None else {"ui": {"saved": paths}}
+
+    @staticmethod
+    def _save_all(image, b, stem, out, format, on_conflict, caption, masks, save_empty_mask, chain,  # noqa: A002
+                  judged, written, told):
+        from ..core.imaging import tensor_to_uint8
+
         for i in range(b):
             name = stem if b == 1 else f"{stem}_{i:02d}"
             m = None
@@ -217,9 +233,6 @@ class SaveImageToFolder:
             written += names
             told.append(said)
             log.info("Save Image To Folder (original): %s", said)
-        paths = [os.path.join(out, n) for n in written]
-        sort_session.saved(paths)                 # in a folder sort: the image's decision is logged now
-        return {"ui": {"saved": paths, "text": told}} if judged is not None else {"ui": {"saved": paths}}
 
 
 NODE_CLASS_MAPPINGS = {"SaveImageToFolder": SaveImageToFolder}

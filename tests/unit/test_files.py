@@ -176,3 +176,35 @@ def test_atomic_write_many_failing_in_a_later_batch_keeps_the_batches_before_and
     with pytest.raises(OSError, match="disk gone"):
         files.atomic_write_many([(str(tmp_path / f"{i}.txt"), b"new") for i in range(2000)], batch=300)
     assert len(done) == 700 and sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{i}.txt" for i in range(700))
+
+
+def test_inside_deferred_sync_a_write_is_renamed_into_place_unsynced_and_listed(tmp_path, monkeypatch):
+    import threading
+
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    a, b = str(tmp_path / "a.bin"), str(tmp_path / "b.bin")
+    with files.deferred_sync() as unsynced:
+        files.atomic_write_bytes(a, b"1")
+        files.atomic_write_bytes(b, b"2", sync=False)        # asked for no sync: not listed either
+        inner = []
+        threading.Thread(target=lambda: (files.atomic_write_bytes(str(tmp_path / "c.bin"), b"3"),
+                                         inner.append(len(synced)))).start()
+    assert unsynced == [a] and open(a, "rb").read() == b"1"
+    with files.deferred_sync(enabled=False) as nothing:
+        files.atomic_write_bytes(a, b"4")
+    assert nothing is None
+    deadline = time.time() + 5
+    while not inner and time.time() < deadline:
+        time.sleep(0.01)
+    assert len(synced) == 2          # the other thread's write and the one outside: each fsynced itself
+
+
+def test_a_committer_runs_jobs_in_order_and_goes_on_after_one_fails():
+    done = []
+    c = files.Committer(name="test-commit")
+    c.submit(lambda: done.append(1))
+    c.submit(lambda: 1 / 0)
+    c.submit(lambda: done.append(3))
+    assert c.flush(timeout=10) and done == [1, 3]

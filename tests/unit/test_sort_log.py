@@ -109,20 +109,39 @@ def test_a_log_without_sync_later_fsyncs_each_line_in_the_caller(tmp_path, monke
     assert seen == [("MainThread", log.path)]
 
 
-def test_with_sync_later_the_line_is_there_at_once_and_fsynced_on_its_own_thread(tmp_path, monkeypatch):
+def test_with_a_committer_the_files_are_fsynced_then_the_line_written_off_the_caller(tmp_path, monkeypatch):
     from gates.core import files
 
-    src = folder_with(tmp_path, "a.png", "b.png", "c.png")
-    later = files.LaterSync()
-    log = sort_log.SortLog(src, str(tmp_path / "logs"), sync_later=later)
+    src = folder_with(tmp_path, "a.png", "b.png")
+    out = tmp_path / "keep"
+    out.mkdir()
+    copies = [str(out / "a.png"), str(out / "a.txt")]
+    for c in copies:
+        open(c, "wb").write(b"x")
+    import threading
+
+    committer = files.Committer()
+    log = sort_log.SortLog(src, str(tmp_path / "logs"), committer=committer)
     seen = fsyncs_seen(monkeypatch)
-    for rel in ("a.png", "b.png", "c.png"):
-        log.record(rel, "fp", 1, "keep", [])
-    # readable before any fsync ran: a killed process loses nothing (the OS holds the lines)
-    assert [e["file"] for e in sort_log.read(log.path)[1:]] == ["a.png", "b.png", "c.png"]
-    assert later.flush(timeout=10)
-    assert seen and all(t == "dataset-gates-fsync" and p == log.path for t, p in seen)
-    assert len(seen) <= 3                      # requests for a file already due are merged
-    n = len(seen)
+    hold = threading.Event()
+    committer.submit(hold.wait)                          # the commit thread is busy until released
+    on_disk_at_then = []
+    fp = sort_log.fingerprint(os.path.join(src, "a.png"))
+    log.record("a.png", fp, 1, "keep", copies, durable_first=copies,
+               then=lambda: on_disk_at_then.append([e["file"] for e in sort_log.read(log.path)[1:]]))
+    assert log.counts() == {"keep": 1} and log.undecided(["a.png", "b.png"]) == ["b.png"]   # at once
+    assert sort_log.read(log.path) == [] and seen == []             # nothing on disk yet, no fsync
+    hold.set()
+    assert committer.flush(timeout=10)
+    assert [p for _, p in seen] == copies + [log.path]              # the files first, then the line
+    hold.clear()
+    committer.submit(hold.wait)
     log.undo_last()
-    assert later.flush(timeout=10) and len(seen) == n + 1    # an undo line is synced too
+    assert log.undecided(["a.png", "b.png"]) == ["a.png", "b.png"]
+    hold.set()
+    assert committer.flush(timeout=10)
+    assert {t for t, _ in seen} == {"dataset-gates-commit"}          # none in the caller
+    assert on_disk_at_then == [["a.png"]]                # then() runs once the decision is on disk
+    assert [e["type"] for e in sort_log.read(log.path)[1:]] == ["decision", "undo"]
+    again = sort_log.SortLog(src, str(tmp_path / "logs"), committer=committer)
+    assert again.undecided(["a.png", "b.png"]) == ["a.png", "b.png"]
