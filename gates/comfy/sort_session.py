@@ -131,6 +131,8 @@ class Session:
         self.decoding: set = set()
         self.previews: dict = {}                # file -> {path, ref, caption, width, height}, prepared ahead
         self.preparing: set = set()
+        self.idle = threading.Event()           # clear from a key until the next image's pause: a prompt saves
+        self.idle.set()
         self.temp_files: list = []              # full-size PNGs made for the MaskEditor ahead of the server
         self.finishing = False                  # the folder's last key was taken; its save is on its way
         self.undos_in_flight = 0                # undo ops taken by a gate, not yet applied to the log
@@ -328,23 +330,12 @@ def _pool(name: str):
         if name not in _pools:
             from concurrent.futures import ThreadPoolExecutor
 
-            _pools[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dataset-gates-{name}",
-                                              initializer=_yield_cpu if name in BACKGROUND_POOLS else None)
+            _pools[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"dataset-gates-{name}")
         return _pools[name]
 
 
-BACKGROUND_POOLS = ("previews",)     # work far ahead of the person: it yields the cores to the prompts
-BACKGROUND_NICE = 10
-
-
-def _yield_cpu() -> None:
-    """Lower this thread's CPU priority (Linux: a thread has its own nice value). The previews run up to
-    ten images ahead, so they can wait; on two cores they otherwise slow the prompt that saves the
-    image just decided. Pillow releases the GIL while it decodes, so the prompt is not held up by it."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-    except (AttributeError, OSError):     # not Linux, or not allowed: the thread runs as before
-        pass
+STOCK_TO_YIELD = 3                   # prepared previews ahead of the person that let the preview thread wait
+YIELD_SECONDS = 0.3                  # at most this long, for the prompt saving the image just decided
 
 
 def _release(session: Session) -> None:
@@ -352,6 +343,7 @@ def _release(session: Session) -> None:
 
     The previews go a little later: a page that got their names just before a Stop may still be
     fetching them (a 404 and a console error otherwise)."""
+    session.idle.set()
     late = [entry["path"] for entry in session.previews.values()]
     if late:
         timer = threading.Timer(RELEASE_GRACE_SECONDS, _remove_unused_previews, args=(late,))
@@ -412,6 +404,7 @@ def _prepare_previews(session: Session, todo: list) -> None:
     from . import pause_server
 
     for rel in todo:
+        _yield_to_the_prompt(session)
         try:
             small, (w, h) = small_image(os.path.join(session.folder, rel), PREVIEW_SIDE)
             tag = hashlib.sha1(f"{session.folder}/{rel}".encode()).hexdigest()[:16]
@@ -433,6 +426,16 @@ def _prepare_previews(session: Session, todo: list) -> None:
             with _lock:
                 session.preparing.discard(rel)
             log.exception("Dataset Gates: preparing the preview of %s failed", rel)
+
+
+def _yield_to_the_prompt(session: Session) -> None:
+    """With a few previews in stock ahead of the person, let the prompt saving the image just decided run
+    first: on two cores a preview decoded beside it slows it (and the server falls behind). With less
+    in stock (a server slower than the person: big files) the preview goes first, at once."""
+    with _lock:
+        stock = len(session.ahead()) - 1         # beyond the image on screen
+    if stock >= STOCK_TO_YIELD:
+        session.idle.wait(YIELD_SECONDS)
 
 
 def _previews_first(session: Session, longest: float = 2.0) -> None:
@@ -507,6 +510,7 @@ def waiting(session: Session, pause) -> bool:
     """The gate waits on ``pause``: a key that arrives now answers it. True when one already did."""
     with _lock:
         session.waiting = pause
+        session.idle.set()
         return dispatch(session)
 
 
@@ -570,6 +574,8 @@ def answered(session: Session, route: int, label: str, mask: bool, caption_chang
     with _lock:
         session.decide(route, label, mask, caption_changed, pause_server.current_prompt_id(), crop, bucket)
         left = session.remaining_after_current()
+        if left:
+            session.idle.clear()             # until the next image's pause: the preview thread may wait
     if left:
         queue_again(session)
     else:

@@ -1,20 +1,38 @@
-"""The folder sort's background threads: the previews, far ahead of the person, yield the cores."""
-import os
-import sys
+"""The folder sort's preview thread gives way to the prompt saving the image just decided, while the
+page has a few previews in stock, and never when the person is about to run out of them."""
 import threading
-
-import pytest
+import time
 
 from gates.comfy import sort_session
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread has its own nice value on Linux only")
-def test_the_preview_thread_runs_at_a_lower_priority_and_the_decode_thread_does_not():
-    def nice():
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+class FakeSession:
+    def __init__(self, stock):
+        self.stock = stock
+        self.idle = threading.Event()            # clear: a prompt is saving
 
-    mine = nice()
-    previews = sort_session._pool("previews").submit(nice).result(timeout=10)
-    decode = sort_session._pool("decode").submit(nice).result(timeout=10)
-    assert previews == min(19, mine + sort_session.BACKGROUND_NICE)
-    assert decode == mine                    # the next prompt's loader waits for it: full priority
+    def ahead(self):
+        return [{"file": f"{i}.png"} for i in range(self.stock + 1)]     # the one on screen, then the stock
+
+
+def waited(session, release_after=None) -> float:
+    if release_after is not None:
+        threading.Timer(release_after, session.idle.set).start()
+    t0 = time.monotonic()
+    sort_session._yield_to_the_prompt(session)
+    return time.monotonic() - t0
+
+
+def test_with_stock_the_preview_waits_for_the_saving_prompt_until_its_next_pause():
+    assert 0.08 <= waited(FakeSession(sort_session.STOCK_TO_YIELD), release_after=0.1) < 0.25
+
+
+def test_the_wait_is_bounded_when_no_pause_comes():
+    assert waited(FakeSession(10)) < sort_session.YIELD_SECONDS + 0.2
+
+
+def test_low_stock_or_an_idle_server_never_waits():
+    assert waited(FakeSession(sort_session.STOCK_TO_YIELD - 1)) < 0.05
+    idle = FakeSession(10)
+    idle.idle.set()
+    assert waited(idle) < 0.05
