@@ -54,6 +54,9 @@ const UNDO_KEYS = new Set(["Backspace", "z", "Z"]);
 
 /** session id -> SortView */
 const views = new Map();
+/** session -> the newest "ahead" event that came before its view existed (the preview thread may send
+ * it between the first show's list being made and that show reaching the page) */
+const early = new Map();
 /** @type {SortView|null} the view keys go to */
 let focused = null;
 
@@ -270,6 +273,11 @@ class SortView {
     this.count = s.count;
     this.counts = s.counts ?? this.counts;
     this.setAhead(s.ahead ?? [], s.remaining ?? this.remaining, s.ahead_seq, s.session);
+    const first = early.get(this.session);
+    if (first) {                                // newer than the show's list: setAhead keeps the newest
+      early.delete(this.session);
+      this.setAhead(first.ahead ?? [], first.remaining ?? 0, first.ahead_seq, first.session);
+    }
     if (!this.screen && !this.sent.has(s.file)) {
       this.finished = "";
       this.decided = s.index - 1;
@@ -752,6 +760,10 @@ export function startSort(editorOpen = () => false) {
     const d = e.detail;
     const view = d?.session ? views.get(d.session) : null;
     if (view) view.onEvent(d);
+    else if (d?.state === "ahead" && d.session && (early.get(d.session)?.ahead_seq ?? -1) < d.ahead_seq) {
+      early.set(d.session, d);
+      if (early.size > 8) early.delete(early.keys().next().value);    // sorts this page never showed
+    }
   });
   window.addEventListener("keydown", (ev) => { if (!editorOpen()) onKey(ev); }, true);
 }
