@@ -101,7 +101,7 @@ def fsyncs_seen(monkeypatch) -> list:
     return seen
 
 
-def test_a_log_without_sync_later_fsyncs_each_line_in_the_caller(tmp_path, monkeypatch):
+def test_a_log_without_a_committer_fsyncs_each_line_in_the_caller(tmp_path, monkeypatch):
     src = folder_with(tmp_path, "a.png")
     log = sort_log.SortLog(src, str(tmp_path / "logs"))
     seen = fsyncs_seen(monkeypatch)
