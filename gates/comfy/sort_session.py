@@ -334,7 +334,7 @@ def _pool(name: str):
         return _pools[name]
 
 
-STOCK_TO_YIELD = 3                   # prepared previews ahead of the person that let the preview thread wait
+STOCK_TO_YIELD = 5                   # prepared previews ahead of the person that let the preview thread wait
 YIELD_SECONDS = 0.3                  # at most this long, for the prompt saving the image just decided
 
 
@@ -431,10 +431,12 @@ def _prepare_previews(session: Session, todo: list) -> None:
 def _yield_to_the_prompt(session: Session) -> None:
     """With a few previews in stock ahead of the person, let the prompt saving the image just decided run
     first: on two cores a preview decoded beside it slows it (and the server falls behind). With less
-    in stock (a server slower than the person: big files) the preview goes first, at once."""
+    in stock, or keys waiting for the server (a server slower than the person: big files), the
+    preview goes first, at once: the person waits for previews, not for saves."""
     with _lock:
         stock = len(session.ahead()) - 1         # beyond the image on screen
-    if stock >= STOCK_TO_YIELD:
+        behind = len(session.queue) > 0          # keys wait for the server: it is behind the person
+    if stock >= STOCK_TO_YIELD and not behind:
         session.idle.wait(YIELD_SECONDS)
 
 
