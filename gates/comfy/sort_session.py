@@ -859,7 +859,6 @@ def full_image(session: Session, data) -> dict:
     """The full-size PNG of one image of the sort (upright, RGB), for the MaskEditor: made when asked."""
     from PIL import Image, ImageOps
 
-    from ..core import files
     from . import pause_server
 
     rel = _open_file(session, data)
@@ -902,7 +901,7 @@ def _thumbs_from_preview(session: Session, rel: str, data: bytes | None) -> None
     so the server never decodes a big source again for the strip or an Undo. Temp files: no fsync."""
     from PIL import Image
 
-    from ..core import files, imaging
+    from ..core import imaging
 
     if data is None:
         return
@@ -938,8 +937,6 @@ def thumbnail(session: Session, data) -> str:
         # the cores the sort's prompts need. No lock: a preview removed meanwhile reads as None.
         _thumbs_from_preview(session, rel, _read_preview(session, rel))
     if not os.path.exists(final):
-        from ..core import files
-
         small, _ = small_image(path, size)
         buf = io.BytesIO()
         small.save(buf, "JPEG", quality=imaging.THUMB_QUALITY)
@@ -949,34 +946,33 @@ def thumbnail(session: Session, data) -> str:
 
 # ---- the saver's side --------------------------------------------------------------------
 
+def _pending_here():
+    """(session, its pending decision) when the running prompt is a sort's whose decision waits for its
+    files, else (None, None) (caller holds _lock)."""
+    from . import pause_server
+
+    pid = str(pause_server.current_prompt_id())
+    session = _by_prompt.get(pid)
+    p = session and session.pending
+    return (session, p) if p is not None and str(p.get("prompt_id")) == pid else (None, None)
+
+
 def logs_this_save() -> bool:
     """Will the saver running now log a sort's decision (``saved``)? Then it writes without fsyncs and
     hands ``saved`` the paths: they are fsynced before the decision's line, off the prompt."""
     if not _by_prompt:                    # no sort runs (also: outside ComfyUI)
         return False
-    from . import pause_server
-
-    pid = str(pause_server.current_prompt_id())
     with _lock:
-        session = _by_prompt.get(pid)
-        p = session and session.pending
-        return p is not None and str(p.get("prompt_id")) == pid
+        return _pending_here()[1] is not None
 
 
 def saved(paths: list, unsynced=None) -> None:
     """The saver wrote ``paths`` for the image of the running prompt: log its decision now (once the
     ``unsynced`` files among them are fsynced: ``files.deferred_sync``)."""
     unsynced = list(unsynced or ())
-    if not _by_prompt:                    # no sort runs (also: outside ComfyUI)
-        files.fsync_files(unsynced)   # no decision names them: durable now, as any save
-        return
-    from . import pause_server
-
-    pid = str(pause_server.current_prompt_id())
     with _lock:
-        session = _by_prompt.get(pid)
-        p = session and session.pending
-        if p is None or str(p.get("prompt_id")) != pid:
+        session, p = _pending_here() if _by_prompt else (None, None)
+        if p is None:
             files.fsync_files(unsynced)   # no decision names them: durable now, as any save
             return
         p["files"] = list(p["files"]) + [os.path.abspath(x) for x in paths]
