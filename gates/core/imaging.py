@@ -33,6 +33,17 @@ def preview_size(h: int, w: int, cap: int = PREVIEW_LONG_SIDE) -> tuple[int, int
     return max(1, round(h * s)), max(1, round(w * s))
 
 
+ORIENTATION = 0x0112              # the EXIF tag that says how a camera's picture is turned
+
+
+def upright(im: Image.Image) -> Image.Image:
+    """``im`` turned as its EXIF orientation says; ``im`` itself when it needs no turn (Pillow's
+    ``exif_transpose`` copies every image, 72 MB for a 24-megapixel one, turned or not)."""
+    if im.getexif().get(ORIENTATION, 1) in (2, 3, 4, 5, 6, 7, 8):
+        return ImageOps.exif_transpose(im) or im
+    return im
+
+
 def tensor_to_uint8(image) -> np.ndarray:
     """One IMAGE ``[H, W, C]`` float tensor -> ``uint8`` array."""
     return image.detach().cpu().clamp(0, 1).mul(255).round().byte().numpy()
@@ -190,6 +201,19 @@ def decode_editor_file(path: str) -> np.ndarray:
         if "A" not in im.getbands():
             raise BadImage(f"{os.path.basename(path)} has no alpha channel, so it holds no mask")
         return alpha_mask(im.convert("RGBA"))
+
+
+def has_paint(mask) -> bool:
+    """Is any value of a mask (array or CPU/GPU tensor, any shape) above 0?
+
+    One read-only pass in numpy: a saver asks it before fitting a mask, so a sort's all-zero
+    full-size mask costs no copy, and no torch operation whose threads spin beside the previews."""
+    if isinstance(mask, (bytes, bytearray)):
+        return bool(mask)                 # an encoded mask: decoded (and judged) by fit_mask
+    if hasattr(mask, "detach"):
+        mask = mask.detach().cpu().numpy()
+    arr = np.asarray(mask)
+    return bool(arr.size) and bool(arr.max() > 0)
 
 
 def fit_mask(mask, batch: int, height: int, width: int):

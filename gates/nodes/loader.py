@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from ..comfy.comfy_paths import comfy_base, comfy_folder
 from ..core import access, buckets, query, samples, scan
-from ..core.imaging import alpha_mask
+from ..core.imaging import alpha_mask, upright
 from ..core.names import CATEGORY
 from ..core.quality import ORDERS
 
@@ -53,7 +53,7 @@ def pil_to_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray]:
 def decode_compact(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     """The pixels of ``pil_to_arrays`` in the least memory, for an image decoded ahead of its
     turn: 8-bit RGB stays uint8 (a quarter of float32) and no mask when there is no alpha."""
-    im = ImageOps.exif_transpose(im) or im
+    im = upright(im)
     mask = None
     if im.mode == "P" and "transparency" in im.info:
         im = im.convert("RGBA")
@@ -66,7 +66,7 @@ def decode_compact(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     elif im.mode == "F":
         rgb = np.repeat(np.clip(np.asarray(im, dtype=np.float32), 0, 1)[..., None], 3, axis=2)
     else:
-        rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
+        rgb = np.asarray(im if im.mode == "RGB" else im.convert("RGB"), dtype=np.uint8)
     return rgb, mask
 
 

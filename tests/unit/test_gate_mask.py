@@ -1,4 +1,5 @@
 import io
+import os
 
 import numpy as np
 import pytest
@@ -89,3 +90,33 @@ def test_background_png_is_a_true_png_and_stops_between_bands(tmp_path):
         imaging.save_png_stoppable(big, str(tmp_path / "gone.png"), lambda: calls.append(1) or len(calls) > 2)
     assert len(calls) == 3                   # stopped at the third band, not after the whole image
     assert (tmp_path / "gone.png").stat().st_size < 1024 * 1024 * 3 / 4
+
+
+# ---- the saver's question: is anything painted? ----
+
+def test_has_paint_sees_one_positive_value_of_any_mask_kind():
+    zeros = np.zeros((2, 30, 40), np.float32)
+    assert not imaging.has_paint(zeros) and not imaging.has_paint(torch.from_numpy(zeros))
+    assert not imaging.has_paint(np.full((4, 4), -1.0, np.float32))     # nothing above 0: nothing painted
+    assert not imaging.has_paint(np.zeros((0, 4), np.float32))
+    one = zeros.copy()
+    one[1, 29, 39] = 0.004
+    assert imaging.has_paint(one) and imaging.has_paint(torch.from_numpy(one))
+    assert imaging.has_paint(png_bytes(Image.new("L", (4, 4), 0)))        # encoded: fit_mask decides
+
+
+def test_the_saver_writes_a_mask_file_only_for_paint_or_when_asked(tmp_path):
+    from gates.nodes.saver import SaveImageToFolder
+
+    image = torch.rand((2, 12, 16, 3))
+    zeros, painted = torch.zeros((2, 12, 16)), torch.zeros((2, 12, 16))
+    painted[1, 3:6, 4:9] = 1.0
+    saver = SaveImageToFolder()
+    saver.save(image, str(tmp_path / "a"), "x", "png", mask=zeros)
+    assert sorted(os.listdir(tmp_path / "a")) == ["x_00.png", "x_01.png"]
+    saver.save(image, str(tmp_path / "b"), "x", "png", mask=painted)
+    assert sorted(os.listdir(tmp_path / "b")) == ["x_00.png", "x_01.mask.png", "x_01.png"]
+    with Image.open(tmp_path / "b" / "x_01.mask.png") as m:
+        assert np.array(m)[3:6, 4:9].min() == 255 and int(np.array(m).sum()) == 255 * 15
+    saver.save(image, str(tmp_path / "c"), "x", "png", mask=zeros, save_empty_mask=True)
+    assert sorted(os.listdir(tmp_path / "c")) == ["x_00.mask.png", "x_00.png", "x_01.mask.png", "x_01.png"]
