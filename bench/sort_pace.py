@@ -12,7 +12,7 @@ waiting for the server (not for its pause, nor a save). Measured:
 * every image saved (the page's ``saving`` count, the sort's ``saved`` events, the output folders hold
   one file per image, byte for byte the source when the format is ``original``) and the wall time from
   the last key to the last save;
-* the server's time per image, from ``/history`` of the prompts (execution_start -> execution_success),
+* the server's time per image, from the probe's records of the prompts (execution_start -> execution_success),
   less the time its gate waited for the key (the person), and where it went per stage (bench/sort_stats.py);
 * the server's RSS with each image on screen, and its trend.
 
@@ -215,14 +215,6 @@ def stage_costs(path: str, reps: int = 3) -> dict:
             "bytes": os.path.getsize(path)}
 
 
-def histories(url: str, prompt_ids: list) -> dict:
-    out = {}
-    for pid in prompt_ids:
-        with urllib.request.urlopen(f"{url}/history/{pid}", timeout=30) as r:
-            out[pid] = json.loads(r.read()).get(pid)
-    return out
-
-
 PROBE = os.path.join(HERE, "stage_probe")   # bench-only extension: server-side timestamps
 
 
@@ -291,9 +283,8 @@ def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int,
     outputs = check_outputs(srv, folder, out, fmt)
     server_events, _ = probe_events(srv.url, mark)
     started = [e["prompt_id"] for e in server_events if e["type"] == "execution_start"]
-    hist = histories(srv.url, started)
     waits = sort_stats.pause_waits(server_events)
-    execs = {pid: sort_stats.exec_ms(((h or {}).get("status") or {}).get("messages")) for pid, h in hist.items()}
+    execs = sort_stats.exec_ms_by_prompt(server_events)
     server_own = [execs[p] - waits.get(p, 0.0) for p in started if execs.get(p) is not None]
     stages = sort_stats.prompt_stages(server_events, types)
     saved_t = [e["t"] for e in data["events"] if e["type"] == "datasete-gate-sort" and e.get("state") == "saved"
@@ -307,6 +298,7 @@ def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int,
         "pace_ms": sort_stats.summary([k["sinceShown"] for k in data["keys"] if k["sinceShown"] is not None]),
         "keys": len(data["keys"]), "not_taken": data["notTaken"],
         "waited_for_preparation": sum(1 for s in data["shown"] if s.get("waitedForPreparation")),
+        "waited_at": [i + 1 for i, s in enumerate(data["shown"]) if s.get("waitedForPreparation")],
         "ahead_at_key": sort_stats.summary([k["aheadLeft"] for k in data["keys"] if k.get("aheadLeft") is not None]),
         "saved_events": len(saved_t), "saving_zero": saving_zero, "saving_attr": saving_attr, "outputs": outputs,
         "last_key_to_all_saved_ms": (max(saved_t) - last_key) if saved_t and last_key else None,
@@ -323,7 +315,8 @@ def paced_sort(srv: ComfyServer, page, timer: PageTimer, name: str, images: int,
             srv.folder(f"input/{folder}")))[0])),
     }
     print(f"sort at a person's pace, {res['label']} ({fmt}): next image {fmt_ms(res['next_ms'])}; "
-          f"not taken {res['not_taken']}; server {fmt_ms(res['server_own_ms'])} per image; "
+          f"not taken {res['not_taken']}; waited at keys {res['waited_at']}; "
+          f"server {fmt_ms(res['server_own_ms'])} per image; "
           f"saved {outputs['files']}/{images} files ({res['saved_events']} logged), "
           f"last key → all saved {res['last_key_to_all_saved_ms'] or 0:.0f} ms; stages {res['stages_ms']}",
           flush=True)
@@ -403,9 +396,9 @@ def paced_rows(r: dict) -> list:
                f"appears, never waiting for the server; savers on `{fmt}`.{note} *Next image on screen*: timed "
                "in the page, from the key (a capture listener) to the first frame after the next picture is "
                "swapped in and decoded. *Keys not taken*: pressed while the page had nothing prepared. "
-               "*Server per image*: execution_start → execution_success in /history, less the time its gate "
-               "waited for the key (the person). *Load*: the 1-minute load average of the machine at the start "
-               "and the end of the set (2 cores; other jobs may share them).", "",
+               "*Server per image*: execution_start → execution_success (the server's messages), less the time "
+               "its gate waited for the key (the person). *Load*: the 1-minute load average of the machine at the "
+               "start and the end of the set (2 cores; other jobs may share them).", "",
            "| set | key → next image on screen | key after the image appeared | keys not taken | server per image "
            "| saved | last key → all saved | load |", "|---|---|---|---|---|---|---|---|"]
     for s in r["sets"].values():

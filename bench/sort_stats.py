@@ -52,6 +52,16 @@ def exec_ms(messages) -> float | None:
     return ts["execution_success"] - ts["execution_start"]
 
 
+def exec_ms_by_prompt(events) -> dict:
+    """``{prompt_id: ms}``: ``exec_ms`` of every prompt, from the stage probe's records of the messages
+    the server sent (``{type, prompt_id, t}``); a sort keeps one prompt in ``/history``, not one an image."""
+    messages: dict = {}
+    for e in events:
+        if e.get("type") in ("execution_start", "execution_success") and e.get("prompt_id"):
+            messages.setdefault(e["prompt_id"], []).append((e["type"], {"timestamp": e["t"]}))
+    return {pid: exec_ms(m) for pid, m in messages.items()}
+
+
 def pause_waits(events) -> dict:
     """``{prompt_id: ms}``: from each gate pause opening (the show event's ``started_at``) to its end
     (the done event of the same token arriving). A prompt whose key was queued before its gate ran has

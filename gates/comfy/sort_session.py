@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 
 from ..core import files, heap, names, quality, scan, sort_log
 from ..core.pauses import CANCEL, PauseError, RouteKind, UnknownPause, bucket_name, crop_box, route_number, text_field
@@ -32,10 +33,12 @@ LOG_SUBFOLDER = "dataset_gates_logs"      # under ComfyUI's output folder
 UNDO = "__undo__"                         # the answer that takes the last decision back
 PREPARE_AHEAD = 10                        # previews ready after the page's image: a burst shows one per key
 DECODE_AHEAD = 2                          # full images decoded ahead of the server's own prompts
+CLAIM_WAIT_SECONDS = 30.0                 # the loader waits this long at most for a decode under way
 RELEASE_GRACE_SECONDS = 20.0              # released previews stay this long for fetches on their way
 EXPAND_AHEAD_PIXELS = 4_200_000           # up to 2048²: float32 pixels and their digest made ahead too
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
+HISTORY_KEPT = 1                          # a sort's finished prompts kept in ComfyUI's history: its newest
 _lock = threading.RLock()
 LOG_COMMIT = files.Committer()   # a decision made durable (files' fsyncs, then its log line) off the prompt
 _sessions: dict[str, Session] = {}        # source folder -> its session (of one depth and filter)
@@ -128,7 +131,9 @@ class Session:
         self.gate_id: str | None = None
         self.routes, self.labels = 1, ["1"]
         self.prefetched: dict = {}              # file -> ((rgb, mask), fingerprint, digest), decoded ahead
-        self.decoding: set = set()
+        self.decoding: set = set()              # files the decode thread will decode (the loader may claim one)
+        self.decoding_now: str | None = None    # the one it decodes now: the loader waits for it
+        self.changed = threading.Condition(_lock)   # a preview or a decode ahead is done
         self.previews: dict = {}                # file -> {path, ref, caption, width, height}, prepared ahead
         self.preparing: set = set()
         self.idle = threading.Event()           # clear from a key until the next image's pause: a prompt saves
@@ -136,6 +141,7 @@ class Session:
         self.temp_files: list = []              # full-size PNGs made for the MaskEditor ahead of the server
         self.finishing = False                  # the folder's last key was taken; its save is on its way
         self.undos_in_flight = 0                # undo ops taken by a gate, not yet applied to the log
+        self.prompt_ids: list = []              # this sort's prompts still in ComfyUI's history, oldest first
 
     # ---- the folder -------------------------------------------------------------
     def listing(self) -> list:
@@ -260,6 +266,7 @@ def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = 
         session.finishing = False
         _by_prompt.clear()
         _by_prompt[str(prompt_id)] = session
+        _forget_old_prompts(session, str(prompt_id))
         session.prompt, session.extra = prompt, dict(extra or {})
         try:
             files = session.listing()
@@ -288,10 +295,34 @@ def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = 
         return session
 
 
+def _forget_old_prompts(session: Session, prompt_id: str) -> None:
+    """Keep one finished prompt of the sort in ComfyUI's history, not one per image: the page lists the
+    history (up to 200 entries, each with its workflow) after every prompt, and on the server's event
+    loop that listing grew to ~100 ms an image, slowing the sort's own messages and prompts. A sort's
+    record is its decision log. ComfyUI runs one prompt at a time, so the earlier ones have finished."""
+    if prompt_id in session.prompt_ids:
+        return
+    session.prompt_ids.append(prompt_id)
+    old = session.prompt_ids[:-(HISTORY_KEPT + 1)]
+    del session.prompt_ids[:-(HISTORY_KEPT + 1)]
+    try:
+        from server import PromptServer
+
+        history = PromptServer.instance.prompt_queue
+    except (ImportError, AttributeError):        # outside ComfyUI (unit tests)
+        return
+    for pid in old:
+        history.delete_history_item(pid)
+
+
 def take_prefetched(session: Session, rel: str) -> tuple:
     """``(arrays, fingerprint, digest)`` of ``rel`` decoded ahead (the file's fingerprint taken before it
     was read; the pixels' ``originals.digest_array`` when they were expanded ahead), or Nones."""
     with _lock:
+        deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+        while session.decoding_now == rel and time.monotonic() < deadline:
+            session.changed.wait(deadline - time.monotonic())   # half decoded: wait, not decode it twice
+        session.decoding.discard(rel)          # not started yet: the decode thread skips it, the loader decodes
         return session.prefetched.pop(rel, (None, None, None))
 
 
@@ -334,7 +365,7 @@ def _pool(name: str):
         return _pools[name]
 
 
-STOCK_TO_YIELD = 5                   # prepared previews ahead of the person that let the preview thread wait
+STOCK_TO_YIELD = PREPARE_AHEAD - 2   # previews in stock (of PREPARE_AHEAD) that let the others go first
 YIELD_SECONDS = 0.3                  # at most this long, for the prompt saving the image just decided
 
 
@@ -382,7 +413,7 @@ def small_image(path: str, side: int):
     """An upright RGB image whose long side is at most ``side``, decoded as little as possible:
     JPEG draft mode decodes a 24-megapixel file at 1/4 or 1/8 scale, several times faster.
     Returns (image, (width, height) of the upright original)."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     from ..core import imaging
 
@@ -390,10 +421,11 @@ def small_image(path: str, side: int):
         w, h = im.size                              # before draft() scales it down
         ph, pw = imaging.preview_size(h, w, side)
         im.draft("RGB", (pw, ph))                   # a no-op for formats other than JPEG
-        if im.getexif().get(0x0112, 1) in (5, 6, 7, 8):    # EXIF: turned by 90 degrees
+        if im.getexif().get(imaging.ORIENTATION, 1) in (5, 6, 7, 8):    # EXIF: turned by 90 degrees
             w, h, pw, ph = h, w, ph, pw
-        im = ImageOps.exif_transpose(im) or im
-        small = im.convert("RGB")
+        im = imaging.upright(im)
+        im.load()                                   # the pixels are read before the file closes
+        small = im if im.mode == "RGB" else im.convert("RGB")
         if small.size != (pw, ph):
             small = small.resize((pw, ph), Image.BILINEAR, reducing_gap=2.0)
         return small, (w, h)
@@ -421,10 +453,12 @@ def _prepare_previews(session: Session, todo: list) -> None:
                 session.previews[rel] = entry
                 frontier = session.frontier()
                 ahead = session.ahead_state(frontier)
+                session.changed.notify_all()
             _send_ahead(session, ahead, len(frontier))
         except Exception:
             with _lock:
                 session.preparing.discard(rel)
+                session.changed.notify_all()
             log.exception("Dataset Gates: preparing the preview of %s failed", rel)
 
 
@@ -441,13 +475,17 @@ def _yield_to_the_prompt(session: Session) -> None:
 
 
 def _previews_first(session: Session, longest: float = 2.0) -> None:
-    """Let the previews the person is about to see be made first: on two cores a full decode of a big
-    file beside them would slow them down, and the person waits for previews, not for saves."""
-    import time
-
+    """While the page has few previews in stock and more are being made, let them be made first: on two
+    cores a full decode of a big file beside them slows them down, and the person waits for previews,
+    not for saves. With a stock (the usual case with small files) the decode goes at once, so the
+    server's next prompt finds its pixels ready."""
     deadline = time.monotonic() + longest
-    while session.preparing and time.monotonic() < deadline:
-        time.sleep(0.01)
+    with _lock:
+        while session.preparing and len(session.ahead()) - 1 < STOCK_TO_YIELD:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            session.changed.wait(left)
 
 
 def _decode_ahead(session: Session, todo: list) -> None:
@@ -458,25 +496,32 @@ def _decode_ahead(session: Session, todo: list) -> None:
 
     for rel in todo:
         _previews_first(session)
+        with _lock:
+            if rel not in session.decoding or session.log.is_decided(rel):
+                continue                         # the loader took it over, or it was decided meanwhile
+            session.decoding_now = rel
+        done = None
         try:
             fingerprint = file_fingerprint(os.path.join(session.folder, rel))   # before the bytes are read
             with Image.open(os.path.join(session.folder, rel)) as im:
                 im.load()
-                arrays = decode_compact(im)      # small while it waits; the loader expands it
+                arrays = decode_compact(im)      # big ones stay uint8 while they wait; the loader expands them
             digest = None
-            if session.digest_ahead and arrays[0].shape[0] * arrays[0].shape[1] <= EXPAND_AHEAD_PIXELS:
-                # expanded and hashed here, not in the prompt: format original's check needs the digest
-                arrays = expand_arrays(*arrays)
-                h, w = arrays[0].shape[:2]
-                digest = digest_array(arrays[0], (1, h, w, 3), "torch.float32")
-            with _lock:
-                session.decoding.discard(rel)
-                if not session.log.is_decided(rel):
-                    session.prefetched[rel] = (arrays, fingerprint, digest)
+            if arrays[0].shape[0] * arrays[0].shape[1] <= EXPAND_AHEAD_PIXELS:
+                arrays = expand_arrays(*arrays)  # float32 here, not in the prompt
+                if session.digest_ahead:         # format original's check needs the digest: taken here too
+                    h, w = arrays[0].shape[:2]
+                    digest = digest_array(arrays[0], (1, h, w, 3), "torch.float32")
+            done = (arrays, fingerprint, digest)
         except Exception:
+            log.exception("Dataset Gates: decoding %s ahead failed", rel)
+        finally:
             with _lock:
                 session.decoding.discard(rel)
-            log.exception("Dataset Gates: decoding %s ahead failed", rel)
+                session.decoding_now = None
+                if done is not None and not session.log.is_decided(rel):
+                    session.prefetched[rel] = done
+                session.changed.notify_all()
     heap.give_back()                       # the decoded arrays freed on this thread
 
 
@@ -857,8 +902,9 @@ def _painted_ahead(ref):
 
 def full_image(session: Session, data) -> dict:
     """The full-size PNG of one image of the sort (upright, RGB), for the MaskEditor: made when asked."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
+    from ..core import imaging
     from . import pause_server
 
     rel = _open_file(session, data)
@@ -868,7 +914,7 @@ def full_image(session: Session, data) -> dict:
     final = os.path.join(pause_server.preview_dir(), name)
     with Image.open(path) as im:
         im.load()
-        im = (ImageOps.exif_transpose(im) or im).convert("RGB")
+        im = imaging.upright(im).convert("RGB")
         if not os.path.exists(final):
             buf = io.BytesIO()
             im.save(buf, "PNG", compress_level=1)       # fast: a temp file the editor reads once

@@ -109,19 +109,22 @@ def test_a_sort_over_tls_goes_on_by_answers_alone(tls_comfy):
         c.reset()
         mark = c.mark()
         c.queue(SortGraph(folder, out).prompt())  # the only Run
+        runs, pids = [], []
         for i, route in enumerate((1, 2, 3)):
             show = next_gate(c, tls_comfy, mark)
             assert (show["sort"]["index"], show["sort"]["file"]) == (i + 1, FILES[i])
+            pids.append(show["prompt_id"])
+            if i:        # the prompt before, finished: in the history until the next image's prompt starts
+                runs.append(c.wait_history(pids[-2]))
             mark = c.mark()
             assert c.choose(show, route) == (200, {"ok": True, "taken": route})
         done = c.wait_for(lambda e: e.get("type") == names.EVENT_SORT and e["data"]["state"] == "done",
                           since=mark, timeout=60)["data"]
         assert done["counts"] == {"keep": 1, "reject": 1, "fix": 1}
-        deadline = time.time() + 30
-        while time.time() < deadline and len(our_prompts(c, folder)) < 3:
-            time.sleep(0.2)
-        runs = our_prompts(c, folder)
+        runs.append(c.wait_history(pids[-1]))
         assert saved(tls_comfy, out) == {"keep": ["cat_01.png"], "reject": ["cat_02.png"], "fix": ["cat_10.png"]}
+        # ComfyUI's history keeps the sort's newest finished prompts, not one per image
+        assert [h["prompt"][1] for h in our_prompts(c, folder)] == pids[1:]
         assert NOT_QUEUED not in tls_comfy.log_text()
         # The two prompts the gate queued went through the queue as POST /prompt puts them there:
         # a later number, a fresh id, this client's id and a create_time in their extra data.

@@ -42,6 +42,15 @@ def test_exec_ms_is_start_to_success_and_none_for_a_prompt_that_did_not_succeed(
     assert s.exec_ms(None) is None
 
 
+def test_exec_ms_by_prompt_reads_the_probes_records_of_the_servers_messages():
+    s = stats()
+    events = [{"type": "execution_start", "prompt_id": "a", "t": 1000.0}, {"type": "executing", "prompt_id": "a",
+              "node": "1", "t": 1001.0}, {"type": "execution_start", "prompt_id": "b", "t": 1050.0},
+              {"type": "execution_success", "prompt_id": "a", "t": 1042.5}, {"type": "probe:fsync", "t": 1043.0},
+              {"type": "execution_interrupted", "prompt_id": "b", "t": 1300.0}]
+    assert s.exec_ms_by_prompt(events) == {"a": 42.5, "b": None}
+
+
 def ev(kind, t, **kw):
     return {"type": kind, "t": float(t), **kw}
 

@@ -39,3 +39,88 @@ def test_low_stock_keys_waiting_for_the_server_or_an_idle_server_never_wait():
     idle = FakeSession(10)
     idle.idle.set()
     assert waited(idle) < 0.05
+
+
+# ---- the decode ahead and the loader never decode one file twice ----
+
+class DecodeSession:
+    """What the decode thread and ``take_prefetched`` use of a sort session."""
+
+    def __init__(self, folder, files):
+        self.folder, self.digest_ahead = str(folder), False
+        self.decoding, self.decoding_now, self.prefetched = set(files), None, {}
+        self.preparing = set()
+        self.changed = threading.Condition(sort_session._lock)
+        self.log = type("Log", (), {"is_decided": staticmethod(lambda rel: False)})()
+
+
+def slow_decodes(monkeypatch, seconds):
+    from gates.nodes import loader
+
+    calls, real = [], loader.decode_compact
+
+    def decode(im):
+        calls.append(threading.current_thread().name)
+        time.sleep(seconds)
+        return real(im)
+    monkeypatch.setattr(loader, "decode_compact", decode)
+    return calls
+
+
+def images(tmp_path, *names):
+    from PIL import Image
+
+    for n in names:
+        Image.new("RGB", (64, 48), (10, 200, 30)).save(tmp_path / n)
+    return tmp_path
+
+
+def test_the_loader_waits_for_a_decode_under_way_and_takes_its_pixels(tmp_path, monkeypatch):
+    calls = slow_decodes(monkeypatch, 0.3)
+    session = DecodeSession(images(tmp_path, "a.png"), ["a.png"])
+    worker = threading.Thread(target=sort_session._decode_ahead, args=(session, ["a.png"]), name="decode")
+    worker.start()
+    deadline = time.monotonic() + 5
+    while session.decoding_now != "a.png" and time.monotonic() < deadline:
+        time.sleep(0.005)
+    arrays, fingerprint, _ = sort_session.take_prefetched(session, "a.png")
+    worker.join(5)
+    assert arrays is not None and arrays[0].shape == (48, 64, 3) and arrays[0].dtype.name == "float32"
+    assert fingerprint is not None and calls == ["decode"]          # decoded once, by the decode thread
+
+
+def test_a_decode_not_started_is_taken_over_by_the_loader_and_skipped_by_the_thread(tmp_path, monkeypatch):
+    calls = slow_decodes(monkeypatch, 0)
+    session = DecodeSession(images(tmp_path, "a.png", "b.png"), ["a.png", "b.png"])
+    assert sort_session.take_prefetched(session, "b.png") == (None, None, None)   # the loader decodes b
+    sort_session._decode_ahead(session, ["a.png", "b.png"])
+    assert len(calls) == 1 and set(session.prefetched) == {"a.png"} and not session.decoding
+
+
+def test_the_decode_waits_for_previews_only_while_the_page_is_short_of_them():
+    class Short(DecodeSession):
+        def __init__(self, stock):
+            super().__init__(".", [])
+            self.preparing, self.stock = {"next.png"}, stock
+
+        def ahead(self):
+            return [{}] * (self.stock + 1)
+
+    full = Short(sort_session.STOCK_TO_YIELD)
+    t0 = time.monotonic()
+    sort_session._previews_first(full)
+    assert time.monotonic() - t0 < 0.05                            # a stock: the decode goes at once
+
+    short = Short(0)
+
+    def preview_lands():
+        with sort_session._lock:
+            short.preparing.clear()
+            short.changed.notify_all()
+    threading.Timer(0.15, preview_lands).start()
+    t0 = time.monotonic()
+    sort_session._previews_first(short)
+    assert 0.1 <= time.monotonic() - t0 < 1.0                      # woken by the preview, not by the bound
+    t0 = time.monotonic()
+    sort_session._previews_first(Short(0), longest=0.2)
+    assert 0.15 <= time.monotonic() - t0 < 0.6                     # bounded when no preview comes
