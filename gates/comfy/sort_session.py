@@ -382,6 +382,8 @@ def _release(session: Session) -> None:
         timer.start()
     session.previews.clear()
     session.prefetched.clear()
+    session.decoding.clear()                  # decodes not started are dropped; a waiting thread wakes
+    session.changed.notify_all()
     for path in session.temp_files:
         _remove(path)
     session.temp_files.clear()
