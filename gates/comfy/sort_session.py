@@ -38,7 +38,7 @@ RELEASE_GRACE_SECONDS = 20.0              # released previews stay this long for
 EXPAND_AHEAD_PIXELS = 4_200_000           # up to 2048²: float32 pixels and their digest made ahead too
 PREVIEW_SIDE = 1024                       # a sort's previews: large enough for the culling view
 THUMB_SIDES = {"strip": 160, "large": PREVIEW_SIDE}
-HISTORY_KEPT = 1                          # a sort's finished prompts kept in ComfyUI's history: its newest
+HISTORY_KEPT = 1                          # a sort's finished prompts kept in ComfyUI's history, beside the running one
 _lock = threading.RLock()
 LOG_COMMIT = files.Committer()   # a decision made durable (files' fsyncs, then its log line) off the prompt
 _sessions: dict[str, Session] = {}        # source folder -> its session (of one depth and filter)
@@ -296,7 +296,7 @@ def start(folder: str, depth: int, prompt_id, prompt, extra, filter_text: str = 
 
 
 def _forget_old_prompts(session: Session, prompt_id: str) -> None:
-    """Keep one finished prompt of the sort in ComfyUI's history, not one per image: the page lists the
+    """Keep the sort's two newest prompts in ComfyUI's history, not one per image: the page lists the
     history (up to 200 entries, each with its workflow) after every prompt, and on the server's event
     loop that listing grew to ~100 ms an image, slowing the sort's own messages and prompts. A sort's
     record is its decision log. ComfyUI runs one prompt at a time, so the earlier ones have finished."""
@@ -318,12 +318,18 @@ def _forget_old_prompts(session: Session, prompt_id: str) -> None:
 def take_prefetched(session: Session, rel: str) -> tuple:
     """``(arrays, fingerprint, digest)`` of ``rel`` decoded ahead (the file's fingerprint taken before it
     was read; the pixels' ``originals.digest_array`` when they were expanded ahead), or Nones."""
+    from ..core.originals import file_fingerprint
+
     with _lock:
         deadline = time.monotonic() + CLAIM_WAIT_SECONDS
         while session.decoding_now == rel and time.monotonic() < deadline:
             session.changed.wait(deadline - time.monotonic())   # half decoded: wait, not decode it twice
         session.decoding.discard(rel)          # not started yet: the decode thread skips it, the loader decodes
-        return session.prefetched.pop(rel, (None, None, None))
+        session.changed.notify_all()
+        got = session.prefetched.pop(rel, (None, None, None))
+    if got[1] is not None and got[1] != file_fingerprint(os.path.join(session.folder, rel)):
+        return None, None, None                # the file changed since it was decoded (a Stop, then an edit)
+    return got
 
 
 def prefetch_next(session: Session) -> None:
@@ -476,14 +482,14 @@ def _yield_to_the_prompt(session: Session) -> None:
         session.idle.wait(YIELD_SECONDS)
 
 
-def _previews_first(session: Session, longest: float = 2.0) -> None:
+def _previews_first(session: Session, rel: str, longest: float = 2.0) -> None:
     """While the page has few previews in stock and more are being made, let them be made first: on two
     cores a full decode of a big file beside them slows them down, and the person waits for previews,
     not for saves. With a stock (the usual case with small files) the decode goes at once, so the
     server's next prompt finds its pixels ready."""
     deadline = time.monotonic() + longest
     with _lock:
-        while session.preparing and len(session.ahead()) - 1 < STOCK_TO_YIELD:
+        while rel in session.decoding and session.preparing and len(session.ahead()) - 1 < STOCK_TO_YIELD:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -497,7 +503,7 @@ def _decode_ahead(session: Session, todo: list) -> None:
     from ..nodes.loader import decode_compact, expand_arrays
 
     for rel in todo:
-        _previews_first(session)
+        _previews_first(session, rel)
         with _lock:
             if rel not in session.decoding or session.log.is_decided(rel):
                 continue                         # the loader took it over, or it was decided meanwhile

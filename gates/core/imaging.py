@@ -211,7 +211,11 @@ def has_paint(mask) -> bool:
     if isinstance(mask, (bytes, bytearray)):
         return bool(mask)                 # an encoded mask: decoded (and judged) by fit_mask
     if hasattr(mask, "detach"):
-        mask = mask.detach().cpu().numpy()
+        mask = mask.detach().cpu()
+        try:
+            mask = mask.numpy()
+        except TypeError:                 # bfloat16 and other dtypes numpy lacks
+            mask = mask.float().numpy()
     arr = np.asarray(mask)
     return bool(arr.size) and bool(arr.max() > 0)
 

@@ -202,7 +202,7 @@ class SaveImageToFolder:
         chain = sidecars.plan(sidecar, {".txt": "the caption"} if caption is not None else None)
         out = resolve_out_folder(folder, comfy_folder("output"))
         b, h, w = int(image.shape[0]), int(image.shape[1]), int(image.shape[2])
-        if mask is not None and not save_empty_mask and not has_paint(mask):
+        if mask is not None and not save_empty_mask and getattr(mask, "ndim", 2) in (2, 3) and not has_paint(mask):
             mask = None                       # nothing painted: no mask file, and no pass over a resized copy
         masks = fit_mask(mask, b, h, w) if mask is not None else None
         judged = judge(image, stem, prompt, unique_id) if format == ORIGINAL else None

@@ -103,6 +103,8 @@ def test_has_paint_sees_one_positive_value_of_any_mask_kind():
     one[1, 29, 39] = 0.004
     assert imaging.has_paint(one) and imaging.has_paint(torch.from_numpy(one))
     assert imaging.has_paint(png_bytes(Image.new("L", (4, 4), 0)))        # encoded: fit_mask decides
+    assert not imaging.has_paint(torch.zeros((4, 4), dtype=torch.bfloat16))
+    assert imaging.has_paint(torch.from_numpy(one).to(torch.bfloat16))
 
 
 def test_the_saver_writes_a_mask_file_only_for_paint_or_when_asked(tmp_path):
@@ -120,3 +122,5 @@ def test_the_saver_writes_a_mask_file_only_for_paint_or_when_asked(tmp_path):
         assert np.array(m)[3:6, 4:9].min() == 255 and int(np.array(m).sum()) == 255 * 15
     saver.save(image, str(tmp_path / "c"), "x", "png", mask=zeros, save_empty_mask=True)
     assert sorted(os.listdir(tmp_path / "c")) == ["x_00.mask.png", "x_00.png", "x_01.mask.png", "x_01.png"]
+    with pytest.raises(ValueError, match="a mask must be"):         # a bad mask is refused, painted or not
+        saver.save(image, str(tmp_path / "d"), "x", "png", mask=torch.zeros((1, 2, 12, 16)))

@@ -100,7 +100,7 @@ def test_a_decode_not_started_is_taken_over_by_the_loader_and_skipped_by_the_thr
 def test_the_decode_waits_for_previews_only_while_the_page_is_short_of_them():
     class Short(DecodeSession):
         def __init__(self, stock):
-            super().__init__(".", [])
+            super().__init__(".", ["x.png"])
             self.preparing, self.stock = {"next.png"}, stock
 
         def ahead(self):
@@ -108,7 +108,7 @@ def test_the_decode_waits_for_previews_only_while_the_page_is_short_of_them():
 
     full = Short(sort_session.STOCK_TO_YIELD)
     t0 = time.monotonic()
-    sort_session._previews_first(full)
+    sort_session._previews_first(full, "x.png")
     assert time.monotonic() - t0 < 0.05                            # a stock: the decode goes at once
 
     short = Short(0)
@@ -119,8 +119,26 @@ def test_the_decode_waits_for_previews_only_while_the_page_is_short_of_them():
             short.changed.notify_all()
     threading.Timer(0.15, preview_lands).start()
     t0 = time.monotonic()
-    sort_session._previews_first(short)
+    sort_session._previews_first(short, "x.png")
     assert 0.1 <= time.monotonic() - t0 < 1.0                      # woken by the preview, not by the bound
     t0 = time.monotonic()
-    sort_session._previews_first(Short(0), longest=0.2)
+    sort_session._previews_first(Short(0), "x.png", longest=0.2)
     assert 0.15 <= time.monotonic() - t0 < 0.6                     # bounded when no preview comes
+
+    taken = Short(0)                                               # the loader takes the file over: no wait
+    threading.Timer(0.1, sort_session.take_prefetched, args=(taken, "x.png")).start()
+    t0 = time.monotonic()
+    sort_session._previews_first(taken, "x.png")
+    assert 0.05 <= time.monotonic() - t0 < 1.0
+
+
+def test_pixels_decoded_ahead_of_a_file_changed_since_are_not_used(tmp_path, monkeypatch):
+    slow_decodes(monkeypatch, 0)
+    session = DecodeSession(images(tmp_path, "a.png", "b.png"), ["a.png", "b.png"])
+    sort_session._decode_ahead(session, ["a.png", "b.png"])
+    assert set(session.prefetched) == {"a.png", "b.png"}
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (250, 0, 0)).save(tmp_path / "b.png")    # edited after its decode (a Stop, a Run)
+    assert sort_session.take_prefetched(session, "a.png")[0] is not None
+    assert sort_session.take_prefetched(session, "b.png") == (None, None, None)
