@@ -142,6 +142,7 @@ class Session:
         self.finishing = False                  # the folder's last key was taken; its save is on its way
         self.undos_in_flight = 0                # undo ops taken by a gate, not yet applied to the log
         self.prompt_ids: list = []              # this sort's prompts still in ComfyUI's history, oldest first
+        self.queueing = 0                       # next prompts handed to the queue thread, not on ComfyUI's queue yet
 
     # ---- the folder -------------------------------------------------------------
     def listing(self) -> list:
@@ -342,7 +343,10 @@ def prefetch_next(session: Session) -> None:
         show = frontier[:PREPARE_AHEAD + 1]
         if cur and cur not in show:
             show.append(cur)
-        for rel in [r for r in session.previews if r not in show]:
+        # A keyed image keeps its preview until its decision is made: the page asks for its strip
+        # thumbnail as it sends the key, and the preview makes it in a few ms (the source: 100+ ms).
+        keep = set(show) | session.queue.queued_files()
+        for rel in [r for r in session.previews if r not in keep]:
             _remove(session.previews.pop(rel)["path"])
         new_previews = [r for r in show if r not in session.previews and r not in session.preparing]
         session.preparing.update(new_previews)
@@ -658,6 +662,8 @@ def queue_again(session: Session) -> None:
 
     On its own thread: queueing waits for the server's event loop (validation runs there), and the
     gate need not wait for that; one thread keeps the sort's prompts in the order they were asked."""
+    with _lock:
+        session.queueing += 1                # until it is on ComfyUI's queue, the sort still runs
     _pool("queue").submit(_queue_now, session)
 
 
@@ -673,6 +679,9 @@ def _queue_now(session: Session) -> None:
         queue_prompt(prompt, session.extra, getattr(PromptServer.instance, "client_id", None))
     except Exception as e:        # the sort stops here; the person can press Run to go on
         log.warning("Dataset Gates: could not queue the next image of the sort (press Run to go on): %s", e)
+    finally:
+        with _lock:
+            session.queueing -= 1
 
 
 # ---- the page's side (the routes call these) ----------------------------------------------
@@ -856,8 +865,9 @@ def _route_into(prompt: dict, link, gate, seen=None) -> int | None:
 
 
 def is_running(session: Session) -> bool:
-    """Does a prompt of this sort run or wait in ComfyUI's queue?"""
-    if session.waiting is not None:
+    """Does a prompt of this sort run or wait in ComfyUI's queue, or is one on its way there? (After an
+    Undo's prompt ends, the next one is still being validated: a Stop then must not drop the keys.)"""
+    if session.waiting is not None or session.queueing:
         return True
     try:
         from server import PromptServer

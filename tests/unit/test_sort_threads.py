@@ -1,6 +1,7 @@
 """The folder sort's preview thread gives way to the prompt saving the image just decided, while the
 page has a few previews in stock, and never when the person is about to run out of them or the
 server is behind the person."""
+import os
 import threading
 import time
 
@@ -142,3 +143,63 @@ def test_pixels_decoded_ahead_of_a_file_changed_since_are_not_used(tmp_path, mon
     Image.new("RGB", (64, 48), (250, 0, 0)).save(tmp_path / "b.png")    # edited after its decode (a Stop, a Run)
     assert sort_session.take_prefetched(session, "a.png")[0] is not None
     assert sort_session.take_prefetched(session, "b.png") == (None, None, None)
+
+
+def test_a_keyed_image_keeps_its_preview_until_its_decision_is_made(tmp_path, monkeypatch):
+    """The strip's thumbnail of a keyed image is made from its preview, which must still be there when the
+    page asks (at the key), however far behind the server is; a decided image's preview goes."""
+    monkeypatch.setattr(sort_session, "comfy_folder", lambda kind: str(tmp_path / kind))
+    monkeypatch.setattr(sort_session, "_send_ahead", lambda *a, **k: None)
+    monkeypatch.setattr(sort_session, "_pool", lambda name: type("P", (), {"submit": lambda *a, **k: None})())
+    (tmp_path / "ds").mkdir()
+    folder = images(tmp_path / "ds", *[f"{i:02d}.png" for i in range(20)])
+    session = sort_session.Session(str(folder), 0)
+    session.listing()
+    for rel in session.files[:12]:
+        path = tmp_path / f"{rel}.preview.jpg"
+        path.write_bytes(b"jpeg")
+        session.previews[rel] = {"path": str(path), "ref": {}, "caption": "", "width": 64, "height": 48}
+    session.current = {"file": session.files[0]}
+    for rel in session.files[1:4]:                 # three keys the server has not reached yet
+        session.queue.decide(rel, 1)
+    sort_session.prefetch_next(session)
+    assert set(session.files[:12]) <= set(session.previews)        # keyed, on screen and ahead: all kept
+    session.queue.take_for(session.files[1])                        # its prompt takes the key: decided
+    fingerprint = sort_session.sort_log.fingerprint(os.path.join(session.folder, session.files[1]))
+    session.log.record(session.files[1], fingerprint, 1, "keep", [], False, False)
+    sort_session.prefetch_next(session)
+    assert session.files[1] not in session.previews
+    assert not os.path.exists(tmp_path / f"{session.files[1]}.preview.jpg")
+    assert set(session.files[2:4]) <= set(session.previews)
+
+
+def test_a_sort_counts_as_running_while_its_next_prompt_is_on_its_way_to_the_queue(tmp_path, monkeypatch):
+    """After an Undo's prompt ends, the next one is validated on the server's loop before it is on
+    ComfyUI's queue; a Stop in that gap found 'nothing running' and dropped the keys still queued."""
+    import sys
+    import types
+
+    comfy_queue = {"running": [], "queued": []}
+    fake = types.SimpleNamespace(get_current_queue=lambda: (comfy_queue["running"], comfy_queue["queued"]))
+    server = types.ModuleType("server")
+    server.PromptServer = types.SimpleNamespace(instance=types.SimpleNamespace(prompt_queue=fake, client_id=None))
+    monkeypatch.setitem(sys.modules, "server", server)
+    monkeypatch.setattr(sort_session, "comfy_folder", lambda kind: str(tmp_path / kind))
+    (tmp_path / "ds").mkdir()
+    session = sort_session.Session(str(images(tmp_path / "ds", "a.png")), 0)
+    session.prompt = {"1": {"class_type": "FolderImageLoader", "inputs": {"mode": "sort"}}}
+    seen = []
+
+    def queue_prompt(prompt, extra, client_id):
+        seen.append(sort_session.is_running(session))          # still being validated: running
+        comfy_queue["queued"].append((1, "pid", prompt))
+    from gates.comfy import prompt_queue
+    monkeypatch.setattr(prompt_queue, "queue_prompt", queue_prompt)
+    monkeypatch.setattr(sort_session, "_pool", lambda name: types.SimpleNamespace(
+        submit=lambda fn, *a: (seen.append(sort_session.is_running(session)), fn(*a))))
+    assert not sort_session.is_running(session)
+    sort_session.queue_again(session)
+    assert seen == [True, True] and session.queueing == 0
+    assert sort_session.is_running(session)                      # now on ComfyUI's queue
+    comfy_queue["queued"].clear()
+    assert not sort_session.is_running(session)
